@@ -1,1 +1,1 @@
-export {};
+export * from './causal-lm.js';

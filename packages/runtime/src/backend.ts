@@ -9,6 +9,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
+import { installWasmKernels } from './kernels/index.js';
 
 export const BACKENDS = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'wasm-stock', 'cpu'] as const;
 export type BackendName = (typeof BACKENDS)[number];
@@ -107,3 +108,6 @@ export async function initBackend(requested?: BackendName): Promise<BackendInfo>
 export function backendInfo(): BackendInfo | null {
   return current;
 }
+
+// This project's wasm kernels (kernels/index.ts); `--backend wasm-stock` skips them.
+setWasmKernelInstaller(installWasmKernels);

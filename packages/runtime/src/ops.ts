@@ -1,0 +1,112 @@
+/**
+ * The handful of ops a Transformer spends its time in, behind one stable signature each.
+ * Layers call these rather than composing tf ops themselves, so a backend can swap in a fused
+ * kernel (see kernels/) without any model code changing. Every function here must give the
+ * same values and gradients as the composite reference forms below on every backend.
+ */
+import * as tf from '@tensorflow/tfjs';
+
+const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
+
+/** GELU, tanh approximation (GPT-2's gelu_new): 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))). */
+export function gelu<T extends tf.Tensor>(x: T): T {
+  return tf.tidy(() => {
+    const inner = tf.mul(SQRT_2_OVER_PI, tf.add(x, tf.mul(0.044715, tf.mul(x, tf.mul(x, x)))));
+    return tf.mul(tf.mul(0.5, x), tf.add(1, tf.tanh(inner))) as T;
+  });
+}
+
+/** LayerNorm over the last axis (biased variance, as PyTorch). */
+export function layerNorm<T extends tf.Tensor>(x: T, gamma: tf.Tensor1D, beta: tf.Tensor1D, eps = 1e-5): T {
+  return tf.tidy(() => {
+    const axis = x.rank - 1;
+    const mean = tf.mean(x, axis, true);
+    const centered = tf.sub(x, mean);
+    const variance = tf.mean(tf.square(centered), axis, true);
+    const normed = tf.mul(centered, tf.rsqrt(tf.add(variance, eps)));
+    return tf.add(tf.mul(normed, gamma), beta) as T;
+  });
+}
+
+/** x @ w + b over the last axis of x: [..., in] x [in, out] -> [..., out]. */
+export function linear(x: tf.Tensor, w: tf.Tensor2D, b?: tf.Tensor1D): tf.Tensor {
+  return tf.tidy(() => {
+    const inDim = x.shape[x.rank - 1];
+    const lead = x.shape.slice(0, -1);
+    const x2 = tf.reshape(x, [-1, inDim]); // [N, in]
+    const y2 = b ? tf.add(tf.matMul(x2, w), b) : tf.matMul(x2, w); // [N, out]
+    return tf.reshape(y2, [...lead, w.shape[1]]);
+  });
+}
+
+/** h @ table^T: output projection onto a [vocab, width] embedding table (tied or untied head). */
+export function projectToVocab(h: tf.Tensor, table: tf.Tensor2D): tf.Tensor {
+  return tf.tidy(() => {
+    const width = h.shape[h.rank - 1];
+    const lead = h.shape.slice(0, -1);
+    const logits = tf.matMul(tf.reshape(h, [-1, width]), table, false, true); // [N, V]
+    return tf.reshape(logits, [...lead, table.shape[0]]);
+  });
+}
+
+/** Embedding lookup: table [V, C], ids int32 [...] -> [..., C]. */
+export function embedding(table: tf.Tensor2D, ids: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => {
+    const flat = tf.gather(table, tf.reshape(ids, [-1])); // [N, C]
+    return tf.reshape(flat, [...ids.shape, table.shape[1]]);
+  });
+}
+
+/**
+ * Scaled dot-product attention. q, k, v: [B, H, T, D] (k, v may have another length S for
+ * cross-attention). `causal` masks future positions; `keyPadding` [B, S] (1 = keep, 0 = pad)
+ * masks padded keys. Returns [B, H, T, D].
+ */
+export function attention(
+  q: tf.Tensor4D,
+  k: tf.Tensor4D,
+  v: tf.Tensor4D,
+  opts: { causal?: boolean; keyPadding?: tf.Tensor2D; dropout?: (p: tf.Tensor) => tf.Tensor } = {},
+): tf.Tensor4D {
+  return tf.tidy(() => {
+    const [, , T, D] = q.shape;
+    const S = k.shape[2];
+    let scores = tf.mul(tf.matMul(q, k, false, true), 1 / Math.sqrt(D)); // [B, H, T, S]
+    if (opts.causal) scores = tf.add(scores, causalMaskBias(T, S)); // [T, S] broadcast
+    if (opts.keyPadding) {
+      const bias = tf.mul(tf.sub(1, tf.cast(opts.keyPadding, 'float32')), -1e9); // [B, S]
+      scores = tf.add(scores, tf.reshape(bias, [bias.shape[0], 1, 1, S]));
+    }
+    let probs: tf.Tensor = tf.softmax(scores, -1); // [B, H, T, S]
+    if (opts.dropout) probs = opts.dropout(probs);
+    return tf.matMul(probs, v) as tf.Tensor4D; // [B, H, T, D]
+  });
+}
+
+const maskCache = new Map<string, tf.Tensor2D>();
+/** [T, S] additive bias: 0 where key s <= query t (aligned to the end), -1e9 above the diagonal. */
+export function causalMaskBias(T: number, S: number): tf.Tensor2D {
+  const key = `${tf.getBackend()}:${T}x${S}`;
+  let m = maskCache.get(key);
+  if (!m || m.isDisposed) {
+    const data = new Float32Array(T * S);
+    const offset = S - T;
+    for (let t = 0; t < T; t++) for (let s = 0; s < S; s++) data[t * S + s] = s > t + offset ? -1e9 : 0;
+    m = tf.keep(tf.tensor2d(data, [T, S]));
+    maskCache.set(key, m);
+  }
+  return m;
+}
+
+/** Mean softmax cross-entropy: logits [N, V], integer targets [N]. Targets < 0 are ignored. */
+export function crossEntropy(logits: tf.Tensor2D, targets: tf.Tensor1D): tf.Scalar {
+  return tf.tidy(() => {
+    const V = logits.shape[1];
+    const logp = tf.logSoftmax(logits, -1); // [N, V]
+    const valid = tf.cast(tf.greaterEqual(targets, 0), 'float32'); // [N]
+    const safe = tf.maximum(targets, 0);
+    const picked = tf.sum(tf.mul(logp, tf.oneHot(tf.cast(safe, 'int32'), V)), -1); // [N]
+    const count = tf.maximum(tf.sum(valid), 1);
+    return tf.div(tf.neg(tf.sum(tf.mul(picked, valid))), count) as tf.Scalar;
+  });
+}

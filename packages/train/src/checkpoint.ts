@@ -1,0 +1,98 @@
+/**
+ * Checkpoints: a directory holding
+ *   model.safetensors      the weights, by Hugging Face GPT-2 names
+ *   optimizer.safetensors  AdamW moments (`m.<name>`, `v.<name>`)
+ *   state.json             step, RNG and data positions, metrics length, configs, and the
+ *                          sha256 of both tensor files
+ * written to a temporary sibling and renamed into place, so a kill at any moment leaves the
+ * previous checkpoint whole. Loading checks every hash and refuses a checkpoint that does not
+ * match (truncated or corrupt) without touching it.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { CorruptCheckpointError, readSafetensors, sha256File, writeSafetensors } from './safetensors.js';
+
+export const CHECKPOINT_FORMAT = 1;
+
+export interface CheckpointState {
+  format: number;
+  /** Completed optimizer steps. */
+  step: number;
+  /** Anything else the trainer needs to continue exactly (data position, accumulators...). */
+  trainer: Record<string, unknown>;
+  modelConfig: Record<string, unknown>;
+  /** The run config the checkpoint belongs to. */
+  runConfig: Record<string, unknown>;
+  files: Record<string, string>;
+}
+
+export interface CheckpointData {
+  weights: Record<string, { shape: number[]; data: Float32Array }>;
+  optimizer: Record<string, { shape: number[]; data: Float32Array }>;
+  state: CheckpointState;
+}
+
+export function saveCheckpoint(dir: string, data: Omit<CheckpointData, 'state'> & { state: Omit<CheckpointState, 'files' | 'format'> }): void {
+  const parent = path.dirname(dir);
+  fs.mkdirSync(parent, { recursive: true });
+  const tmp = `${dir}.tmp-${process.pid}`;
+  fs.rmSync(tmp, { recursive: true, force: true });
+  fs.mkdirSync(tmp);
+  const toF32 = (rec: Record<string, { shape: number[]; data: Float32Array }>) =>
+    Object.fromEntries(Object.entries(rec).map(([k, v]) => [k, { dtype: 'F32' as const, shape: v.shape, data: v.data }]));
+  writeSafetensors(path.join(tmp, 'model.safetensors'), toF32(data.weights), { format: 'pt' });
+  writeSafetensors(path.join(tmp, 'optimizer.safetensors'), toF32(data.optimizer));
+  const files = {
+    'model.safetensors': sha256File(path.join(tmp, 'model.safetensors')),
+    'optimizer.safetensors': sha256File(path.join(tmp, 'optimizer.safetensors')),
+  };
+  const state: CheckpointState = { format: CHECKPOINT_FORMAT, ...data.state, files };
+  const statePath = path.join(tmp, 'state.json');
+  fs.writeFileSync(statePath, `${JSON.stringify(state, null, 2)}\n`);
+  const fd = fs.openSync(statePath, 'r');
+  fs.fsyncSync(fd);
+  fs.closeSync(fd);
+  // Swap in: the old checkpoint is moved aside first and removed only once the new one is in place.
+  const old = `${dir}.old-${process.pid}`;
+  if (fs.existsSync(dir)) fs.renameSync(dir, old);
+  fs.renameSync(tmp, dir);
+  fs.rmSync(old, { recursive: true, force: true });
+}
+
+export function checkpointExists(dir: string): boolean {
+  return fs.existsSync(path.join(dir, 'state.json'));
+}
+
+/** Read and verify a checkpoint; throws CorruptCheckpointError naming what is wrong. */
+export function loadCheckpoint(dir: string): CheckpointData {
+  const statePath = path.join(dir, 'state.json');
+  if (!fs.existsSync(dir)) throw new CorruptCheckpointError(`checkpoint ${dir} does not exist`);
+  if (!fs.existsSync(statePath)) throw new CorruptCheckpointError(`checkpoint ${dir} has no state.json (incomplete or not a checkpoint)`);
+  let state: CheckpointState;
+  try {
+    state = JSON.parse(fs.readFileSync(statePath, 'utf8')) as CheckpointState;
+  } catch (e) {
+    throw new CorruptCheckpointError(`checkpoint ${dir}: state.json is not valid JSON (${(e as Error).message})`);
+  }
+  if (state.format !== CHECKPOINT_FORMAT) throw new CorruptCheckpointError(`checkpoint ${dir}: unknown format ${state.format}`);
+  for (const [file, hash] of Object.entries(state.files ?? {})) {
+    const p = path.join(dir, file);
+    if (!fs.existsSync(p)) throw new CorruptCheckpointError(`checkpoint ${dir}: ${file} is missing`);
+    const actual = sha256File(p);
+    if (actual !== hash) {
+      throw new CorruptCheckpointError(
+        `checkpoint ${dir}: ${file} does not match its recorded sha256 (truncated or corrupt); refusing to use it, and it was left untouched`,
+      );
+    }
+  }
+  const asF32 = (file: string) => {
+    const { tensors } = readSafetensors(path.join(dir, file));
+    const out: Record<string, { shape: number[]; data: Float32Array }> = {};
+    for (const [k, t] of Object.entries(tensors)) {
+      if (!(t.data instanceof Float32Array)) throw new CorruptCheckpointError(`checkpoint ${dir}: ${file}:${k} is not float32`);
+      out[k] = { shape: t.shape, data: t.data };
+    }
+    return out;
+  };
+  return { weights: asF32('model.safetensors'), optimizer: asF32('optimizer.safetensors'), state };
+}
