@@ -32,7 +32,14 @@ export interface CheckpointData {
   state: CheckpointState;
 }
 
-export function saveCheckpoint(dir: string, data: Omit<CheckpointData, 'state'> & { state: Omit<CheckpointState, 'files' | 'format'> }): void {
+export function saveCheckpoint(
+  dir: string,
+  data: Omit<CheckpointData, 'state'> & {
+    state: Omit<CheckpointState, 'files' | 'format'>;
+    /** Extra files (name -> content) stored and hashed with the checkpoint, e.g. tokenizer.json. */
+    extraFiles?: Record<string, string>;
+  },
+): void {
   const parent = path.dirname(dir);
   fs.mkdirSync(parent, { recursive: true });
   const tmp = `${dir}.tmp-${process.pid}`;
@@ -42,10 +49,11 @@ export function saveCheckpoint(dir: string, data: Omit<CheckpointData, 'state'> 
     Object.fromEntries(Object.entries(rec).map(([k, v]) => [k, { dtype: 'F32' as const, shape: v.shape, data: v.data }]));
   writeSafetensors(path.join(tmp, 'model.safetensors'), toF32(data.weights), { format: 'pt' });
   writeSafetensors(path.join(tmp, 'optimizer.safetensors'), toF32(data.optimizer));
-  const files = {
-    'model.safetensors': sha256File(path.join(tmp, 'model.safetensors')),
-    'optimizer.safetensors': sha256File(path.join(tmp, 'optimizer.safetensors')),
-  };
+  for (const [name, content] of Object.entries(data.extraFiles ?? {})) fs.writeFileSync(path.join(tmp, name), content);
+  const files: Record<string, string> = {};
+  for (const name of ['model.safetensors', 'optimizer.safetensors', ...Object.keys(data.extraFiles ?? {})]) {
+    files[name] = sha256File(path.join(tmp, name));
+  }
   const state: CheckpointState = { format: CHECKPOINT_FORMAT, ...data.state, files };
   const statePath = path.join(tmp, 'state.json');
   fs.writeFileSync(statePath, `${JSON.stringify(state, null, 2)}\n`);
@@ -66,22 +74,23 @@ export function checkpointExists(dir: string): boolean {
 /** Read and verify a checkpoint; throws CorruptCheckpointError naming what is wrong. */
 export function loadCheckpoint(dir: string): CheckpointData {
   const statePath = path.join(dir, 'state.json');
-  if (!fs.existsSync(dir)) throw new CorruptCheckpointError(`checkpoint ${dir} does not exist`);
-  if (!fs.existsSync(statePath)) throw new CorruptCheckpointError(`checkpoint ${dir} has no state.json (incomplete or not a checkpoint)`);
+  if (!fs.existsSync(dir)) throw new CorruptCheckpointError(dir, 'does not exist');
+  if (!fs.existsSync(statePath)) throw new CorruptCheckpointError(dir, 'no state.json (incomplete, or not a checkpoint)');
   let state: CheckpointState;
   try {
     state = JSON.parse(fs.readFileSync(statePath, 'utf8')) as CheckpointState;
   } catch (e) {
-    throw new CorruptCheckpointError(`checkpoint ${dir}: state.json is not valid JSON (${(e as Error).message})`);
+    throw new CorruptCheckpointError(dir, `state.json is not valid JSON (${(e as Error).message})`);
   }
-  if (state.format !== CHECKPOINT_FORMAT) throw new CorruptCheckpointError(`checkpoint ${dir}: unknown format ${state.format}`);
+  if (state.format !== CHECKPOINT_FORMAT) throw new CorruptCheckpointError(dir, `unknown format ${state.format}`);
   for (const [file, hash] of Object.entries(state.files ?? {})) {
     const p = path.join(dir, file);
-    if (!fs.existsSync(p)) throw new CorruptCheckpointError(`checkpoint ${dir}: ${file} is missing`);
+    if (!fs.existsSync(p)) throw new CorruptCheckpointError(dir, `${file} is missing`);
     const actual = sha256File(p);
     if (actual !== hash) {
       throw new CorruptCheckpointError(
-        `checkpoint ${dir}: ${file} does not match its recorded sha256 (truncated or corrupt); refusing to use it, and it was left untouched`,
+        dir,
+        `${file} does not match its recorded sha256 (truncated or modified); refusing to use it, and it was left untouched`,
       );
     }
   }
@@ -89,7 +98,7 @@ export function loadCheckpoint(dir: string): CheckpointData {
     const { tensors } = readSafetensors(path.join(dir, file));
     const out: Record<string, { shape: number[]; data: Float32Array }> = {};
     for (const [k, t] of Object.entries(tensors)) {
-      if (!(t.data instanceof Float32Array)) throw new CorruptCheckpointError(`checkpoint ${dir}: ${file}:${k} is not float32`);
+      if (!(t.data instanceof Float32Array)) throw new CorruptCheckpointError(dir, `${file}: ${k} is not float32`);
       out[k] = { shape: t.shape, data: t.data };
     }
     return out;

@@ -82,6 +82,8 @@ export interface TrainJob {
   /** Continue from checkpointDir if it holds a checkpoint. */
   resume?: boolean;
   runConfig?: Record<string, unknown>;
+  /** Files stored in every checkpoint beside the tensors (e.g. tokenizer.json), hashed like them. */
+  extraFiles?: Record<string, string>;
   progress?: ProgressBar;
   /** Stop (as if killed) after this many steps; for tests of resume. */
   stopAfterStep?: number;
@@ -101,21 +103,23 @@ export class NonFiniteLossError extends Error {
   override name = 'NonFiniteLossError';
 }
 
-export async function evaluate(model: LanguageModel, batches: Iterable<Batch>, B: number, T: number): Promise<number> {
+/** Mean loss over the batches, weighting each by its rows (a last partial batch counts less). */
+export async function evaluate(model: LanguageModel, batches: Iterable<Batch>, T: number): Promise<number> {
   let sum = 0;
-  let n = 0;
+  let rowsSeen = 0;
   for (const batch of batches) {
+    const rows = batch.inputs.length / T;
     const loss = tf.tidy(() => {
-      const x = tf.tensor2d(batch.inputs, [B, T], 'int32');
-      const y = tf.tensor2d(batch.targets, [B, T], 'int32');
+      const x = tf.tensor2d(batch.inputs, [rows, T], 'int32');
+      const y = tf.tensor2d(batch.targets, [rows, T], 'int32');
       return model.loss(x, y);
     });
-    sum += (await loss.data())[0];
+    sum += (await loss.data())[0] * rows;
     loss.dispose();
-    n += 1;
+    rowsSeen += rows;
   }
-  if (n === 0) throw new Error('evaluation set is empty');
-  return sum / n;
+  if (rowsSeen === 0) throw new Error('evaluation set is empty');
+  return sum / rowsSeen;
 }
 
 export async function trainLanguageModel(job: TrainJob): Promise<TrainResult> {
@@ -188,13 +192,14 @@ export async function trainLanguageModel(job: TrainJob): Promise<TrainResult> {
         modelConfig: { ...(model.config as Record<string, unknown>) },
         runConfig: job.runConfig ?? {},
       },
+      extraFiles: job.extraFiles,
     });
   };
 
   const runEval = async (s: number) => {
     const out: Record<string, number> = {};
     for (const [split, batches] of Object.entries(job.evalSets)) {
-      out[split] = await evaluate(model, batches(), B, T);
+      out[split] = await evaluate(model, batches(), T);
       metrics.append(row(split, s, out[split]));
     }
     return out;

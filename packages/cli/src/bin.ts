@@ -1,0 +1,116 @@
+#!/usr/bin/env node
+/**
+ * Entry point of `pnpm exp`, `pnpm figures`, `pnpm bench` and `pnpm lab <command>`.
+ * Errors a user can cause print one line and exit 2 (see errors.ts).
+ */
+import { Command, CommanderError, Option } from 'commander';
+import { UserError } from '@pretrain-lab/runtime';
+import { runMain } from './errors.js';
+import { extractOverrides } from './overrides.js';
+
+async function main(): Promise<void> {
+  const { overrides, rest } = extractOverrides(process.argv.slice(2));
+  const program = new Command('lab')
+    .description('pretrain-lab: reproduce large-scale pretraining experiments on your machine')
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s.startsWith('error:') ? '' : s) })
+    .showHelpAfterError(false);
+
+  program
+    .command('exp')
+    .description('run an experiment: pnpm exp <name> [--preset P] [--out DIR] [--resume DIR] [--key.path=value ...]')
+    .argument('<name>', 'experiment name (scaling, ...)')
+    .option('--preset <preset>', 'preset name (smoke, default, full)')
+    .option('--out <dir>', 'run directory (default results/<name>/<run-id>)')
+    .option('--resume <dir>', 'continue a stopped run in DIR')
+    .option('--backend <name>', 'tfjs backend: auto, wasm, wasm-stock, cpu, tensorflow, tensorflow-gpu')
+    .option('--quiet', 'no progress output')
+    .action(async (name: string, opts) => {
+      const { runExperiment } = await import('./exp.js');
+      await runExperiment(name, opts, overrides);
+    });
+
+  program
+    .command('figures')
+    .description('regenerate docs/figures and docs/experiments/*.md from results/ alone')
+    .option('--results <dir>', 'results directory', 'results')
+    .option('--docs <dir>', 'docs directory', 'docs')
+    .action(async (opts) => {
+      const { figuresCommand } = await import('./figures.js');
+      await figuresCommand(opts);
+    });
+
+  program
+    .command('bench')
+    .description('time the GPT-ref training step (and a width sweep) on each available backend')
+    .option('--json', 'print JSON')
+    .option('--vs-torch', 'also time the PyTorch reference step (needs python3 with torch)')
+    .option('--backend <names>', 'comma-separated backends (default: every one that loads)')
+    .option('--steps <n>', 'timed steps after warm-up', '10')
+    .option('--no-sweep', 'skip the width sweep')
+    .addOption(new Option('--internal-one <backend>').hideHelp())
+    .action(async (opts) => {
+      const { benchCommand } = await import('./bench.js');
+      await benchCommand(opts);
+    });
+
+  program
+    .command('export')
+    .description('export a checkpoint: lab export <checkpoint> --format hf --out DIR')
+    .argument('<checkpoint>')
+    .requiredOption('--format <format>', 'hf (Hugging Face GPT-2 layout)')
+    .requiredOption('--out <dir>', 'output directory')
+    .action(async (checkpoint: string, opts) => {
+      const { exportCommand } = await import('./checkpoint-tools.js');
+      await exportCommand(checkpoint, opts);
+    });
+
+  program
+    .command('score')
+    .description('per-token log-probabilities of a text under a checkpoint')
+    .argument('<checkpoint>')
+    .requiredOption('--text <text>', 'text to score')
+    .option('--json', 'print JSON')
+    .option('--backend <name>', 'tfjs backend')
+    .action(async (checkpoint: string, opts) => {
+      const { scoreCommand } = await import('./checkpoint-tools.js');
+      await scoreCommand(checkpoint, opts);
+    });
+
+  program
+    .command('generate')
+    .description('sample text from a checkpoint')
+    .argument('<checkpoint>')
+    .option('--prompt <text>', 'prompt', '')
+    .option('--max-tokens <n>', 'tokens to generate', '100')
+    .option('--temperature <t>', 'sampling temperature (0 = greedy)', '0.8')
+    .option('--top-k <k>', 'sample among the k most likely tokens', '0')
+    .option('--seed <n>', 'sampling seed', '1')
+    .option('--backend <name>', 'tfjs backend')
+    .action(async (checkpoint: string, opts) => {
+      const { generateCommand } = await import('./checkpoint-tools.js');
+      await generateCommand(checkpoint, opts);
+    });
+
+  program
+    .command('corpora')
+    .description('list the built-in corpora')
+    .action(async () => {
+      const { listCorpora } = await import('@pretrain-lab/data');
+      for (const c of listCorpora()) process.stdout.write(`${c.name.padEnd(12)} ${c.description}\n`);
+    });
+
+  try {
+    await program.parseAsync(rest, { from: 'user' });
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return;
+      const cmds = program.commands.map((c) => c.name()).join(', ');
+      const hint = e.code === 'commander.unknownCommand' ? `; valid commands: ${cmds}` : '';
+      throw new UserError(`${e.message.replace(/^error:\s*/, '')}${hint}`);
+    }
+    throw e;
+  }
+}
+
+await runMain(main);

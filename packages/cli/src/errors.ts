@@ -1,0 +1,26 @@
+/**
+ * Errors a user can cause end as one line on stderr and exit code 2, never a stack trace.
+ * Anything else is a bug: it keeps its stack and exits 1.
+ */
+import { UserError } from '@pretrain-lab/runtime';
+
+export { UserError };
+
+const USER_ERROR_NAMES = new Set(['UserError', 'CorpusError', 'CorruptCheckpointError', 'NonFiniteLossError', 'ConfigError', 'TaskFileError']);
+
+export function isUserError(e: unknown): e is Error {
+  return e instanceof Error && (e instanceof UserError || USER_ERROR_NAMES.has(e.name) || e.constructor?.name === 'CorpusError');
+}
+
+export async function runMain(main: () => Promise<void>): Promise<void> {
+  try {
+    await main();
+  } catch (e) {
+    if (isUserError(e)) {
+      process.stderr.write(`error: ${e.message.split('\n')[0]}\n`);
+      process.exitCode = 2;
+      return;
+    }
+    throw e;
+  }
+}

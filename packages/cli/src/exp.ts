@@ -1,0 +1,98 @@
+/** `pnpm exp <name>`: resolve the config, open (or resume) the run directory, run, record. */
+import fs from 'node:fs';
+import path from 'node:path';
+import { initBackend, parseBackendName, UserError } from '@pretrain-lab/runtime';
+import { ProgressBar } from '@pretrain-lab/train';
+import { writeJSONAtomic } from './atomic.js';
+import { type Experiment, loadExperiment, resolvePreset } from './experiment.js';
+import { applyOverrides, type Json } from './overrides.js';
+import { newRunId, RunDir, repoRoot } from './runs.js';
+
+export interface ExpOptions {
+  preset?: string;
+  out?: string;
+  resume?: string;
+  backend?: string;
+  quiet?: boolean;
+}
+
+export interface ExpResult {
+  runDir: string;
+  status: 'completed';
+}
+
+function readJSON(file: string): any {
+  try {
+    return JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new UserError(`cannot read ${file}: ${(e as Error).message}`);
+  }
+}
+
+export async function runExperiment(
+  name: string,
+  opts: ExpOptions,
+  overrides: Record<string, string>,
+  argv: string[] = process.argv.slice(2),
+): Promise<ExpResult> {
+  const root = repoRoot();
+  const exp: Experiment = await loadExperiment(root, name);
+  const log = (line: string) => {
+    if (!opts.quiet) process.stderr.write(`${line}\n`);
+  };
+  let preset: string;
+  let config: Json;
+  let dir: string;
+  if (opts.resume) {
+    dir = path.resolve(opts.resume);
+    if (!fs.existsSync(path.join(dir, 'run.json')) || !fs.existsSync(path.join(dir, 'config.json'))) {
+      throw new UserError(`--resume ${opts.resume}: not a run directory (no run.json and config.json there)`);
+    }
+    if (Object.keys(overrides).length > 0) throw new UserError('--resume continues a run with its recorded config; drop the overrides');
+    const record = readJSON(path.join(dir, 'run.json'));
+    if (record.experiment !== name) throw new UserError(`--resume ${opts.resume} is a '${record.experiment}' run, not '${name}'`);
+    if (record.status === 'completed') throw new UserError(`--resume ${opts.resume}: that run already completed`);
+    const saved = readJSON(path.join(dir, 'config.json'));
+    preset = saved.preset;
+    const { experiment: _e, preset: _p, ...rest } = saved;
+    config = rest as Json;
+  } else {
+    preset = opts.preset ?? 'default';
+    const resolved = applyOverrides(resolvePreset(exp, preset), overrides);
+    config = resolved.config;
+    for (const line of resolved.applied) log(`override: ${line}`);
+    dir = path.resolve(opts.out ?? path.join(root, 'results', name, newRunId(preset)));
+    if (fs.existsSync(path.join(dir, 'run.json'))) {
+      throw new UserError(`${dir} already holds a run; pass --resume ${dir} to continue it, or --out another directory`);
+    }
+  }
+  exp.validate(config);
+  const backend = await initBackend(parseBackendName(opts.backend ?? process.env.PRETRAIN_LAB_BACKEND));
+  log(`experiment ${name} | preset ${preset} (${exp.presets[preset]?.reason ?? ''})`);
+  log(`backend ${backend.name} (tfjs ${backend.tfjsVersion}, custom kernels ${backend.customKernels ? 'on' : 'off'}, threads ${backend.threads})`);
+  log(`run directory ${path.relative(process.cwd(), dir) || dir}`);
+  const run = opts.resume
+    ? RunDir.resume(dir, argv, backend)
+    : RunDir.start(dir, { runId: path.basename(dir), experiment: name, preset, argv, backend });
+  if (!opts.resume) writeJSONAtomic(path.join(dir, 'config.json'), { experiment: name, preset, ...(config as object) });
+
+  const onSignal = (sig: NodeJS.Signals) => {
+    run.finish('interrupted', `stopped by ${sig}`);
+    process.stderr.write(`\n${sig}: run marked interrupted; continue with: pnpm exp ${name} --resume ${dir}\n`);
+    process.exit(130);
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    await exp.run(config, { run, preset, resume: Boolean(opts.resume), backend, progress: new ProgressBar(process.stderr, 10, !opts.quiet), log });
+    run.finish('completed');
+    log(`done: ${dir}`);
+    return { runDir: dir, status: 'completed' };
+  } catch (e) {
+    run.finish('failed', (e as Error).message.split('\n')[0]);
+    throw e;
+  } finally {
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
+  }
+}

@@ -1,0 +1,64 @@
+/** Saving and loading tokenizers as Hugging Face tokenizer.json files. */
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { BpeTokenizer } from './bpe.js';
+import { CharTokenizer } from './char.js';
+import { TokenizerFormatError } from './hf.js';
+import type { Tokenizer } from './types.js';
+
+/**
+ * Rebuilds one of our tokenizers from a tokenizer.json object. The kind is read from the
+ * structure: a ByteLevel pre-tokenizer means byte-level BPE; a BPE model with no
+ * pre-tokenizer and no merges means char.
+ */
+export function tokenizerFromJSON(json: unknown): CharTokenizer | BpeTokenizer {
+  if (typeof json !== 'object' || json === null) throw new TokenizerFormatError('expected a JSON object');
+  const { pre_tokenizer: pre, model } = json as {
+    pre_tokenizer?: { type?: unknown } | null;
+    model?: { merges?: unknown };
+  };
+  if (pre != null && pre.type === 'ByteLevel') return BpeTokenizer.fromHuggingFaceJSON(json);
+  if (pre == null && Array.isArray(model?.merges) && model.merges.length === 0)
+    return CharTokenizer.fromHuggingFaceJSON(json);
+  throw new TokenizerFormatError(
+    'not a tokenizer this package writes: expected a BPE model with either a ByteLevel pre_tokenizer (bpe) ' +
+      'or no pre_tokenizer and no merges (char)',
+  );
+}
+
+/** Writes `tokenizer.toHuggingFaceJSON()` to `path` atomically (temporary file, then rename). */
+export function saveTokenizer(tokenizer: Tokenizer, path: string): void {
+  mkdirSync(dirname(path), { recursive: true });
+  const tmp = `${path}.tmp-${process.pid}`;
+  try {
+    writeFileSync(tmp, `${JSON.stringify(tokenizer.toHuggingFaceJSON(), null, 2)}\n`);
+    renameSync(tmp, path);
+  } catch (error) {
+    rmSync(tmp, { force: true });
+    throw error;
+  }
+}
+
+/** Reads a tokenizer.json written by saveTokenizer. */
+export function loadTokenizer(path: string): CharTokenizer | BpeTokenizer {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new Error(`loadTokenizer: cannot read ${path}: ${(error as Error).message}`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new TokenizerFormatError(
+      `${path} is not valid JSON (${(error as Error).message}); re-save the tokenizer`,
+    );
+  }
+  try {
+    return tokenizerFromJSON(json);
+  } catch (error) {
+    if (error instanceof TokenizerFormatError) throw new TokenizerFormatError(`${path}: ${error.message}`);
+    throw error;
+  }
+}
