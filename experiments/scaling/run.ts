@@ -146,12 +146,15 @@ export async function runScaling(cfg: ScalingConfig, ctx: ExperimentContext): Pr
     writeJSONAtomic(statePath, state);
   }
 
-  // Fits over models, in the order of the config.
+  // Fits over models, in the order of the config. The compute frontier uses validation points
+  // past warmup and the first tenth of training: the earliest points measure the schedule's
+  // transient, not what a model of that size can reach with that compute.
   const rows = readMetrics(metrics.path);
+  const firstStep = Math.max(cfg.train.warmupSteps, Math.ceil(cfg.train.steps / 10));
   const curves: LearningCurve[] = state.finished.map((f) => ({
     model: f.model,
     points: rows
-      .filter((r) => r.model === f.model && r.split === 'val' && (r.step as number) > 0)
+      .filter((r) => r.model === f.model && r.split === 'val' && (r.step as number) >= firstStep)
       .map((r) => ({ compute: r.compute as number, loss: r.loss as number })),
   }));
   const fits = fitScalingSummary(state.finished, curves, { seed: cfg.seed, bootstrap: cfg.fit.bootstrap });

@@ -67,14 +67,24 @@ export function applyOverrides<T extends Json>(base: T, overrides: Record<string
   return { config, applied };
 }
 
-/** Split argv into `--a.b=value` / `--a.b value` overrides (keys with a dot) and the rest. */
+/** Options of the CLI itself; every other `--key=value` is a config override. */
+const CLI_OPTIONS = new Set([
+  'preset', 'out', 'resume', 'backend', 'quiet', 'results', 'docs', 'json', 'vs-torch', 'steps', 'sweep', 'no-sweep',
+  'internal-one', 'format', 'text', 'prompt', 'max-tokens', 'temperature', 'top-k', 'seed', 'help',
+]);
+
+/**
+ * Split argv into config overrides and the rest: `--a.b=value` or `--a.b value` (a dotted
+ * key), or `--key=value` for a key that is not one of the CLI's own options.
+ */
 export function extractOverrides(argv: string[]): { overrides: Record<string, string>; rest: string[] } {
   const overrides: Record<string, string> = {};
   const rest: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
-    const m = /^--([A-Za-z_][\w-]*(?:\.[\w-]+)+)(?:=(.*))?$/s.exec(a);
-    if (!m) {
+    const m = /^--([A-Za-z_][\w-]*(?:\.[\w-]+)*)(?:=(.*))?$/s.exec(a);
+    const dotted = m?.[1].includes('.');
+    if (!m || (!dotted && (m[2] === undefined || CLI_OPTIONS.has(m[1])))) {
       rest.push(a);
       continue;
     }
