@@ -17,7 +17,8 @@ Prints one JSON line:
 
     {"tokensPerSec": ..., "stepMs": ..., "torch": "...", "threads": 2, "loss": ...}
 
-tokensPerSec = batch * context / median step seconds; loss = loss of the last timed step.
+tokensPerSec = batch * context / median step seconds; loss = loss of the last timed step;
+openblasThreads and loadAvg1m (1-minute load average at the end) are context for the number.
 
 Debian's python3-torch uses OpenBLAS (libopenblas0-pthread); its own thread pool fights
 torch's, so OPENBLAS_NUM_THREADS defaults to 1 here (only set if not already in the env,
@@ -107,6 +108,7 @@ def main(argv: list[str]) -> int:
                 "threads": torch.get_num_threads(),
                 "loss": loss,
                 "openblasThreads": os.environ.get("OPENBLAS_NUM_THREADS"),
+                "loadAvg1m": round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None,
             }
         )
     )

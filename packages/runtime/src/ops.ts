@@ -3,13 +3,18 @@
  * Layers call these rather than composing tf ops themselves, so a backend can swap in a fused
  * kernel (see kernels/) without any model code changing. Every function here must give the
  * same values and gradients as the composite reference forms below on every backend.
+ * On tfjs-wasm with this project's kernels installed (kernels/index.ts), the heavy ones run as
+ * single fused kernels (kernels/fused.ts); the composite forms stay as the reference and the
+ * path for every other backend.
  */
 import * as tf from '@tensorflow/tfjs';
+import { K, fusedActive, runFused } from './kernels/fused.js';
 
 const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
 
 /** GELU, tanh approximation (GPT-2's gelu_new): 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))). */
 export function gelu<T extends tf.Tensor>(x: T): T {
+  if (x.dtype === 'float32' && fusedActive()) return runFused(K.gelu, { x }) as T;
   return tf.tidy(() => {
     const inner = tf.mul(SQRT_2_OVER_PI, tf.add(x, tf.mul(0.044715, tf.mul(x, tf.mul(x, x)))));
     return tf.mul(tf.mul(0.5, x), tf.add(1, tf.tanh(inner))) as T;
@@ -18,6 +23,10 @@ export function gelu<T extends tf.Tensor>(x: T): T {
 
 /** LayerNorm over the last axis (biased variance, as PyTorch). */
 export function layerNorm<T extends tf.Tensor>(x: T, gamma: tf.Tensor1D, beta: tf.Tensor1D, eps = 1e-5): T {
+  const C = x.shape[x.rank - 1];
+  if (fusedActive() && x.dtype === 'float32' && x.rank >= 1 && gamma.rank === 1 && beta.rank === 1 && gamma.size === C && beta.size === C) {
+    return runFused(K.layerNorm, { x, gamma, beta }, { eps }) as T;
+  }
   return tf.tidy(() => {
     const axis = x.rank - 1;
     const mean = tf.mean(x, axis, true);
@@ -34,6 +43,9 @@ export function linear(x: tf.Tensor, w: tf.Tensor2D, b?: tf.Tensor1D): tf.Tensor
     const inDim = x.shape[x.rank - 1];
     const lead = x.shape.slice(0, -1);
     const x2 = tf.reshape(x, [-1, inDim]); // [N, in]
+    if (b && fusedActive() && x.dtype === 'float32' && w.dtype === 'float32' && b.rank === 1 && b.size === w.shape[1]) {
+      return tf.reshape(runFused(K.linear, { x: x2, w, b }), [...lead, w.shape[1]]); // bias folded into the sgemm
+    }
     const y2 = b ? tf.add(tf.matMul(x2, w), b) : tf.matMul(x2, w); // [N, out]
     return tf.reshape(y2, [...lead, w.shape[1]]);
   });
@@ -71,6 +83,12 @@ export function attention(
   return tf.tidy(() => {
     const [, , T, D] = q.shape;
     const S = k.shape[2];
+    if (!opts.keyPadding && fusedActive()) {
+      // scale + causal bias + softmax in one kernel; the two products use the fast BatchMatMul.
+      let p = runFused(K.attnSoftmax, { scores: tf.matMul(q, k, false, true) }, { scale: 1 / Math.sqrt(D), causal: !!opts.causal });
+      if (opts.dropout) p = opts.dropout(p);
+      return tf.matMul(p, v) as tf.Tensor4D;
+    }
     let scores = tf.mul(tf.matMul(q, k, false, true), 1 / Math.sqrt(D)); // [B, H, T, S]
     if (opts.causal) scores = tf.add(scores, causalMaskBias(T, S)); // [T, S] broadcast
     if (opts.keyPadding) {
@@ -100,6 +118,9 @@ export function causalMaskBias(T: number, S: number): tf.Tensor2D {
 
 /** Mean softmax cross-entropy: logits [N, V], integer targets [N]. Targets < 0 are ignored. */
 export function crossEntropy(logits: tf.Tensor2D, targets: tf.Tensor1D): tf.Scalar {
+  if (fusedActive() && logits.dtype === 'float32' && logits.rank === 2 && (targets.dtype === 'int32' || targets.dtype === 'float32')) {
+    return runFused(K.crossEntropy, { logits, targets }) as tf.Scalar;
+  }
   return tf.tidy(() => {
     const V = logits.shape[1];
     const logp = tf.logSoftmax(logits, -1); // [N, V]
