@@ -38,7 +38,7 @@ export function setWasmKernelInstaller(install: KernelInstaller): void {
 }
 
 export function parseBackendName(value: string | undefined): BackendName {
-  const v = (value ?? 'auto').trim();
+  const v = (value ?? '').trim() || 'auto';
   if ((BACKENDS as readonly string[]).includes(v)) return v as BackendName;
   throw new UserError(`unknown backend '${v}'; valid: ${BACKENDS.join(', ')}`);
 }
