@@ -21,14 +21,17 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../.
 const TSX = path.join(ROOT, 'node_modules', '.bin', 'tsx');
 const BIN = path.join(ROOT, 'packages', 'cli', 'src', 'bin.ts');
 const CHECK_HF = path.join(ROOT, 'tools', 'reference', 'check_hf_export.py');
-const PYTHON = '/usr/bin/python3';
+/** PRETRAIN_LAB_PYTHON overrides the interpreter (default Debian's, which has python3-torch). */
+const PYTHON = process.env.PRETRAIN_LAB_PYTHON || '/usr/bin/python3';
 const TEXT = 'The jury said';
 /** Longer than the smoke models' context (16), so scoring slides its window. */
 const LONG_TEXT = 'The jury said it did find that the election was conducted fairly.';
 
 const torchCheck = spawnSync(PYTHON, ['-c', 'import torch, numpy'], { encoding: 'utf8', timeout: 30_000 });
 const HAS_TORCH = torchCheck.status === 0;
-const TORCH_SKIP = HAS_TORCH ? '' : ` [skipped: ${PYTHON} cannot import torch and numpy; install python3-torch to run it]`;
+const TORCH_SKIP = HAS_TORCH
+  ? ''
+  : ` [skipped: ${PYTHON} cannot import torch and numpy; install python3-torch to run it]`;
 const torchIt = HAS_TORCH ? it : it.skip;
 
 interface Result {
@@ -86,7 +89,10 @@ function gpt2Layout(cfg: Record<string, any>): Record<string, number[]> {
   const P = cfg.n_positions;
   const C = cfg.n_embd;
   const F = cfg.n_inner ?? 4 * C;
-  const out: Record<string, number[]> = { 'transformer.wte.weight': [V, C], 'transformer.wpe.weight': [P, C] };
+  const out: Record<string, number[]> = {
+    'transformer.wte.weight': [V, C],
+    'transformer.wpe.weight': [P, C],
+  };
   for (let i = 0; i < cfg.n_layer; i++) {
     const p = `transformer.h.${i}`;
     Object.assign(out, {
@@ -130,10 +136,18 @@ beforeAll(async () => {
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'checkpoint-tools-test-'));
   runDir = path.join(tmp, 'run');
   const t0 = Date.now();
-  ok(await run('pnpm', ['--silent', 'exp', 'scaling', '--preset', 'smoke', '--out', runDir, '--quiet'], {}, 90_000));
+  ok(
+    await run(
+      'pnpm',
+      ['--silent', 'exp', 'scaling', '--preset', 'smoke', '--out', runDir, '--quiet'],
+      {},
+      90_000,
+    ),
+  );
   const names = fs.readdirSync(path.join(runDir, 'checkpoints')).sort();
   expect(names.length).toBeGreaterThan(0);
-  const layers = (n: string) => loadCheckpoint(path.join(runDir, 'checkpoints', n)).state.modelConfig.numLayers as number;
+  const layers = (n: string) =>
+    loadCheckpoint(path.join(runDir, 'checkpoints', n)).state.modelConfig.numLayers as number;
   names.sort((a, b) => layers(b) - layers(a) || a.localeCompare(b));
   ckpt = path.join(runDir, 'checkpoints', names[0]);
   ckptSmall = path.join(runDir, 'checkpoints', names[names.length - 1]);
@@ -145,21 +159,51 @@ afterAll(() => {
 });
 
 const scored = once(async () => JSON.parse(ok(await lab('score', ckpt, '--text', TEXT, '--json'))) as Scored);
-const scoredLong = once(async () => JSON.parse(ok(await lab('score', ckpt, '--text', LONG_TEXT, '--json'))) as Scored);
+const scoredLong = once(
+  async () => JSON.parse(ok(await lab('score', ckpt, '--text', LONG_TEXT, '--json'))) as Scored,
+);
 const exported = once(async () => {
   const out = path.join(tmp, 'hf');
   ok(await lab('export', ckpt, '--format', 'hf', '--out', out));
   return out;
 });
 
-/** An untied copy of the smoke checkpoint (lm_head.weight = wte + a deterministic perturbation). */
+/**
+ * Deterministic O(1) weights (unit-variance uniform noise, matrices scaled by 1.5/sqrt(fan_in)):
+ * the smoke models are barely trained and near-uniform, so on them a wrong GELU variant or
+ * attention scale moves log-probs by only ~1e-7; on these it moves them far past 1e-4.
+ */
+function sharpWeights(weights: Record<string, { shape: number[]; data: Float32Array }>) {
+  let seed = 12345;
+  const u = () => {
+    seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
+    return (seed / 2 ** 32 - 0.5) * Math.sqrt(12);
+  };
+  const out: Record<string, { shape: number[]; data: Float32Array }> = {};
+  for (const name of Object.keys(weights).sort()) {
+    const { shape, data } = weights[name];
+    const isLnGain = /ln_(1|2|f)\.weight$/.test(name);
+    const scale =
+      shape.length === 2 && !/wte|wpe|lm_head/.test(name)
+        ? 1.5 / Math.sqrt(shape[0])
+        : shape.length === 2
+          ? 1
+          : 0.3;
+    out[name] = { shape: [...shape], data: Float32Array.from(data, () => (isLnGain ? 1 : 0) + scale * u()) };
+  }
+  return out;
+}
+
+/** An untied copy of a smoke checkpoint with sharp weights (sharpWeights) and its own lm_head.weight. */
 const untied = once(async () => {
   const dir = path.join(tmp, 'untied-ckpt');
   const ck = loadCheckpoint(ckptSmall);
   const wte = ck.weights['transformer.wte.weight'];
-  const head = Float32Array.from(wte.data, (v, i) => v + 0.05 * Math.sin(i * 0.7));
   saveCheckpoint(dir, {
-    weights: { ...ck.weights, 'lm_head.weight': { shape: [...wte.shape], data: head } },
+    weights: sharpWeights({
+      ...ck.weights,
+      'lm_head.weight': { shape: [...wte.shape], data: new Float32Array(wte.data) },
+    }),
     optimizer: ck.optimizer,
     state: {
       step: ck.state.step,
@@ -225,39 +269,57 @@ describe.concurrent('lab score / export / generate on a smoke checkpoint', () =>
     const ck = loadCheckpoint(ckpt);
     for (const [k, t] of Object.entries(tensors)) {
       expect(t.dtype).toBe('F32');
-      expect(Buffer.from((t.data as Float32Array).buffer).equals(Buffer.from(ck.weights[k].data.buffer))).toBe(true);
+      expect(
+        Buffer.from((t.data as Float32Array).buffer).equals(Buffer.from(ck.weights[k].data.buffer)),
+      ).toBe(true);
     }
     expect(fs.readFileSync(path.join(out, 'tokenizer.json'), 'utf8')).toBe(
       fs.readFileSync(path.join(ckpt, 'tokenizer.json'), 'utf8'),
     );
   });
 
-  torchIt(`the HF export scores the same under a torch GPT2LMHeadModel forward${TORCH_SKIP}`, async ({ expect }) => {
-    const out = await exported();
-    for (const s of [await scored(), await scoredLong()]) {
-      const r = await checkHF(out, s.ids);
-      const ref = JSON.parse(ok(r)) as { logProbs: number[]; meanLoss: number };
-      expect(ref.logProbs).toHaveLength(s.logProbs.length);
-      const d = maxAbsDiff(s.logProbs, ref.logProbs);
-      console.log(`tied ${path.basename(ckpt)}, ${s.ids.length} tokens: max |logprob ours - torch GPT-2| = ${d.toExponential(2)}`);
-      expect(d).toBeLessThan(1e-4);
-      expect(Math.abs(ref.meanLoss - s.meanLoss)).toBeLessThan(1e-4);
-    }
-  });
+  torchIt(
+    `the HF export scores the same under a torch GPT2LMHeadModel forward${TORCH_SKIP}`,
+    async ({ expect }) => {
+      const out = await exported();
+      const runs = [scored(), scoredLong()].map(async (p) => {
+        const s = await p;
+        return { s, r: await checkHF(out, s.ids) };
+      });
+      for (const { s, r } of await Promise.all(runs)) {
+        const ref = JSON.parse(ok(r)) as { logProbs: number[]; meanLoss: number };
+        expect(ref.logProbs).toHaveLength(s.logProbs.length);
+        const d = maxAbsDiff(s.logProbs, ref.logProbs);
+        console.log(
+          `tied ${path.basename(ckpt)}, ${s.ids.length} tokens: max |logprob ours - torch GPT-2| = ${d.toExponential(2)}`,
+        );
+        expect(d).toBeLessThan(1e-4);
+        expect(Math.abs(ref.meanLoss - s.meanLoss)).toBeLessThan(1e-4);
+      }
+    },
+  );
 
-  torchIt(`an untied checkpoint exports lm_head.weight and scores the same under torch${TORCH_SKIP}`, async ({ expect }) => {
-    const { out, ours } = await untied();
-    const cfg = JSON.parse(fs.readFileSync(path.join(out, 'config.json'), 'utf8'));
-    expect(cfg.tie_word_embeddings).toBe(false);
-    const shapes = Object.fromEntries(
-      Object.entries(readSafetensors(path.join(out, 'model.safetensors')).tensors).map(([k, t]) => [k, t.shape]),
-    );
-    expect(shapes).toEqual(gpt2Layout(cfg));
-    const ref = JSON.parse(ok(await checkHF(out, ours.ids))) as { logProbs: number[] };
-    const d = maxAbsDiff(ours.logProbs, ref.logProbs);
-    console.log(`untied: max |logprob ours - torch GPT-2| = ${d.toExponential(2)}`);
-    expect(d).toBeLessThan(1e-4);
-  });
+  torchIt(
+    `an untied checkpoint exports lm_head.weight and scores the same under torch${TORCH_SKIP}`,
+    async ({ expect }) => {
+      const { out, ours } = await untied();
+      const cfg = JSON.parse(fs.readFileSync(path.join(out, 'config.json'), 'utf8'));
+      expect(cfg.tie_word_embeddings).toBe(false);
+      const shapes = Object.fromEntries(
+        Object.entries(readSafetensors(path.join(out, 'model.safetensors')).tensors).map(([k, t]) => [
+          k,
+          t.shape,
+        ]),
+      );
+      expect(shapes).toEqual(gpt2Layout(cfg));
+      const ref = JSON.parse(ok(await checkHF(out, ours.ids))) as { logProbs: number[] };
+      // Sharp weights: log-probs far from uniform, so a subtly different forward would show.
+      expect(Math.max(...ours.logProbs) - Math.min(...ours.logProbs)).toBeGreaterThan(1);
+      const d = maxAbsDiff(ours.logProbs, ref.logProbs);
+      console.log(`untied: max |logprob ours - torch GPT-2| = ${d.toExponential(2)}`);
+      expect(d).toBeLessThan(1e-4);
+    },
+  );
 
   torchIt(`check_hf_export.py refuses a file that is not GPT-2's layout${TORCH_SKIP}`, async ({ expect }) => {
     const out = await exported();
@@ -289,9 +351,12 @@ describe.concurrent('lab score / export / generate on a smoke checkpoint', () =>
   });
 
   it('bad inputs: exit 2 with one `error:` line', async ({ expect }) => {
-    const missing = userError(await lab('score', path.join(tmp, 'no-such-checkpoint'), '--text', TEXT, '--json'));
-    expect(missing).toMatch(/no-such-checkpoint/);
-    const onnx = userError(await lab('export', ckpt, '--format', 'onnx', '--out', path.join(tmp, 'onnx')));
+    const [r1, r2] = await Promise.all([
+      lab('score', path.join(tmp, 'no-such-checkpoint'), '--text', TEXT, '--json'),
+      lab('export', ckpt, '--format', 'onnx', '--out', path.join(tmp, 'onnx')),
+    ]);
+    expect(userError(r1)).toMatch(/no-such-checkpoint/);
+    const onnx = userError(r2);
     expect(onnx).toMatch(/onnx/);
     expect(fs.existsSync(path.join(tmp, 'onnx'))).toBe(false);
   });
