@@ -5,3 +5,4 @@ export * from './progress.js';
 export * from './safetensors.js';
 export * from './schedule.js';
 export * from './trainer.js';
+export * from './lm.js';

@@ -1,12 +1,14 @@
 /**
- * The training loop for language models: seeded batches in, AdamW steps with warmup + cosine,
- * periodic evaluation, tidy metric rows, a progress bar, atomic checkpoints, exact resume, and
- * a clear stop on a non-finite loss.
+ * The training loop: seeded batches in, AdamW steps with warmup + cosine, periodic
+ * evaluation, tidy metric rows, a progress bar, atomic checkpoints, exact resume, and a clear
+ * stop on a non-finite loss. Generic over the batch type, so GPT pretraining, BERT's MLM + NSP,
+ * T5's span corruption and fine-tuning all run through the same loop.
  *
  * Exact resume: everything a step depends on is either derived from (seed, step) (dropout
  * seeds), or saved in the checkpoint (weights, AdamW moments and step, data position, the
- * running loss accumulator, metrics length). A run killed and resumed therefore writes the
- * same rows as one that never stopped, apart from wall-clock columns (tokensPerSec, elapsedSec).
+ * running loss accumulators, tokens seen, metrics length). A run killed and resumed therefore
+ * writes the same rows as one that never stopped, apart from wall-clock columns
+ * (tokensPerSec, elapsedSec).
  */
 import * as tf from '@tensorflow/tfjs';
 import type { ForwardContext, ParamStore } from '@pretrain-lab/layers';
@@ -19,15 +21,12 @@ import { learningRate } from './schedule.js';
 
 export interface TrainLoopConfig {
   steps: number;
-  batchSize: number;
-  seqLen: number;
   lr: number;
   minLr: number;
   warmupSteps: number;
   adamw: AdamWConfig;
   /** Evaluate every this many steps (and always at the end). */
   evalEvery: number;
-  evalBatches: number;
   /** Log a train row (mean loss since the last one) every this many steps. */
   logEvery: number;
   /** Save a checkpoint every this many steps (0: only at the end). */
@@ -35,49 +34,54 @@ export interface TrainLoopConfig {
   seed: number;
 }
 
-export const TRAIN_DEFAULTS: Omit<TrainLoopConfig, 'steps' | 'batchSize' | 'seqLen'> = {
+export const TRAIN_DEFAULTS: Omit<TrainLoopConfig, 'steps'> = {
   lr: 3e-3,
   minLr: 3e-4,
   warmupSteps: 20,
   adamw: ADAMW_DEFAULTS,
   evalEvery: 50,
-  evalBatches: 8,
   logEvery: 10,
   checkpointEvery: 100,
   seed: 1,
 };
 
-export interface LanguageModel {
+export interface Trainable {
   readonly params: ParamStore;
   readonly config: object;
-  loss(inputs: tf.Tensor2D, targets: tf.Tensor2D, ctx?: ForwardContext): tf.Scalar;
 }
 
-export interface Batch {
-  inputs: Int32Array;
-  targets: Int32Array;
+/** A loss, optionally with named parts (e.g. mlm and nsp) logged beside it. */
+export interface LossOutput {
+  loss: tf.Scalar;
+  parts?: Record<string, tf.Scalar>;
 }
 
 /** A seeded, resumable stream of training batches. */
-export interface BatchSource {
-  next(): Batch;
+export interface BatchSource<B> {
+  next(): B;
   getPosition(): unknown;
   setPosition(position: any): void;
 }
 
-export interface TrainJob {
+export interface TrainJob<B> {
   /** Model name written into every metric row. */
   name: string;
-  model: LanguageModel;
-  train: BatchSource;
+  model: Trainable;
+  train: BatchSource<B>;
+  /** The loss of one batch; must be built inside the call (it runs under tf.variableGrads). */
+  lossFn: (batch: B, ctx: ForwardContext) => tf.Scalar | LossOutput;
   /** Evaluation sets by split name; each call yields the same batches in the same order. */
-  evalSets: Record<string, () => Iterable<Batch>>;
+  evalSets: Record<string, () => Iterable<B>>;
+  /** Tokens a batch counts for the `tokens` and `compute` columns. */
+  tokensIn: (batch: B) => number;
+  /** Weight of a batch in evaluation means (e.g. its rows); default 1. */
+  weightOf?: (batch: B) => number;
   cfg: TrainLoopConfig;
   metrics: MetricsWriter;
   /** Columns added to every row (e.g. nonEmbeddingParams). */
   rowExtra?: MetricRow;
-  /** Training FLOPs per token, for the `compute` column (Kaplan: 6N). */
-  flopsPerToken: number;
+  /** Training FLOPs per token, for the `compute` column (Kaplan: 6N); 0 leaves it out. */
+  flopsPerToken?: number;
   checkpointDir?: string;
   /** Continue from checkpointDir if it holds a checkpoint. */
   resume?: boolean;
@@ -92,6 +96,7 @@ export interface TrainJob {
 export interface TrainResult {
   steps: number;
   tokens: number;
+  /** Last evaluation, by split, with parts as `<split>.<part>`. */
   finalLoss: Record<string, number>;
   trainLoss: number;
   tokensPerSec: number;
@@ -103,36 +108,48 @@ export class NonFiniteLossError extends Error {
   override name = 'NonFiniteLossError';
 }
 
-/** Mean loss over the batches, weighting each by its rows (a last partial batch counts less). */
-export async function evaluate(model: LanguageModel, batches: Iterable<Batch>, T: number): Promise<number> {
-  let sum = 0;
-  let rowsSeen = 0;
-  for (const batch of batches) {
-    const rows = batch.inputs.length / T;
-    const loss = tf.tidy(() => {
-      const x = tf.tensor2d(batch.inputs, [rows, T], 'int32');
-      const y = tf.tensor2d(batch.targets, [rows, T], 'int32');
-      return model.loss(x, y);
-    });
-    sum += (await loss.data())[0] * rows;
-    loss.dispose();
-    rowsSeen += rows;
-  }
-  if (rowsSeen === 0) throw new Error('evaluation set is empty');
-  return sum / rowsSeen;
+function asLossOutput(out: tf.Scalar | LossOutput): LossOutput {
+  return out instanceof tf.Tensor ? { loss: out } : out;
 }
 
-export async function trainLanguageModel(job: TrainJob): Promise<TrainResult> {
+/** Weighted means of the loss and its parts over the batches. */
+export async function evaluateLoss<B>(
+  lossFn: TrainJob<B>['lossFn'],
+  batches: Iterable<B>,
+  weightOf: (b: B) => number = () => 1,
+): Promise<Record<string, number>> {
+  const sums: Record<string, number> = {};
+  let total = 0;
+  const ctx: ForwardContext = { training: false, seed: 0, site: 0 };
+  for (const batch of batches) {
+    const w = weightOf(batch);
+    let names: string[] = [];
+    const out = tf.tidy(() => {
+      const o = asLossOutput(lossFn(batch, ctx));
+      names = ['loss', ...Object.keys(o.parts ?? {})];
+      return [o.loss, ...Object.values(o.parts ?? {})] as tf.Scalar[];
+    });
+    const values = await Promise.all(out.map(async (t) => (await t.data())[0]));
+    tf.dispose(out);
+    names.forEach((n, i) => {
+      sums[n] = (sums[n] ?? 0) + values[i] * w;
+    });
+    total += w;
+  }
+  if (total === 0) throw new Error('evaluation set is empty');
+  return Object.fromEntries(Object.entries(sums).map(([k, v]) => [k, v / total]));
+}
+
+export async function train<B>(job: TrainJob<B>): Promise<TrainResult> {
   const { model, cfg, metrics } = job;
-  const B = cfg.batchSize;
-  const T = cfg.seqLen;
-  const tokensPerStep = B * T;
   const params = model.params;
   const optimizer = new AdamW(params.vars, params.noDecay, cfg.adamw);
   const schedule = { lr: cfg.lr, warmupSteps: cfg.warmupSteps, decaySteps: cfg.steps, minLr: cfg.minLr };
+  const flops = job.flopsPerToken ?? 0;
 
   let step = 0;
-  let lossSum = 0;
+  let tokens = 0;
+  let lossSums: Record<string, number> = {};
   let lossCount = 0;
   let resumedFrom: number | null = null;
   if (job.resume && job.checkpointDir && checkpointExists(job.checkpointDir)) {
@@ -147,26 +164,38 @@ export async function trainLanguageModel(job: TrainJob): Promise<TrainResult> {
         optimizer.v.get(name)!.assign(tf.tensor(v.data, mVar.shape));
       });
     }
-    const tr = ck.state.trainer as { optimizerStep: number; dataPosition: unknown; lossSum: number; lossCount: number; metricsBytes: number };
+    const tr = ck.state.trainer as {
+      optimizerStep: number;
+      dataPosition: unknown;
+      lossSums: Record<string, number>;
+      lossCount: number;
+      tokens: number;
+      metricsBytes: number;
+    };
     optimizer.step = tr.optimizerStep;
     job.train.setPosition(tr.dataPosition);
-    lossSum = tr.lossSum;
+    lossSums = { ...tr.lossSums };
     lossCount = tr.lossCount;
+    tokens = tr.tokens;
     metrics.truncate(tr.metricsBytes);
     step = ck.state.step;
     resumedFrom = step;
   }
 
-  const row = (split: string, s: number, loss: number, extra: MetricRow = {}): MetricRow => ({
-    model: job.name,
-    split,
-    step: s,
-    tokens: s * tokensPerStep,
-    compute: job.flopsPerToken * s * tokensPerStep,
-    loss,
-    ...(job.rowExtra ?? {}),
-    ...extra,
-  });
+  const row = (split: string, s: number, values: Record<string, number>, extra: MetricRow = {}): MetricRow => {
+    const { loss, ...parts } = values;
+    return {
+      model: job.name,
+      split,
+      step: s,
+      tokens,
+      ...(flops > 0 ? { compute: flops * tokens } : {}),
+      loss,
+      ...parts,
+      ...(job.rowExtra ?? {}),
+      ...extra,
+    };
+  };
 
   const save = async () => {
     if (!job.checkpointDir) return;
@@ -185,8 +214,9 @@ export async function trainLanguageModel(job: TrainJob): Promise<TrainResult> {
         trainer: {
           optimizerStep: optimizer.step,
           dataPosition: job.train.getPosition(),
-          lossSum,
+          lossSums,
           lossCount,
+          tokens,
           metricsBytes: metrics.size(),
         },
         modelConfig: { ...(model.config as Record<string, unknown>) },
@@ -199,8 +229,9 @@ export async function trainLanguageModel(job: TrainJob): Promise<TrainResult> {
   const runEval = async (s: number) => {
     const out: Record<string, number> = {};
     for (const [split, batches] of Object.entries(job.evalSets)) {
-      out[split] = await evaluate(model, batches(), T);
-      metrics.append(row(split, s, out[split]));
+      const values = await evaluateLoss(job.lossFn, batches(), job.weightOf);
+      metrics.append(row(split, s, values));
+      for (const [k, v] of Object.entries(values)) out[k === 'loss' ? split : `${split}.${k}`] = v;
     }
     return out;
   };
@@ -208,6 +239,7 @@ export async function trainLanguageModel(job: TrainJob): Promise<TrainResult> {
   const vars = [...params.vars.values()];
   const started = Date.now();
   const stepsAtStart = step;
+  const tokensAtStart = tokens;
   let lastTrainLoss = Number.NaN;
   let lastVal: number | undefined;
   let finalLoss: Record<string, number> = {};
@@ -221,21 +253,23 @@ export async function trainLanguageModel(job: TrainJob): Promise<TrainResult> {
     const lr = learningRate(step, schedule);
     const batch = job.train.next();
     const ctx: ForwardContext = { training: true, seed: opSeed(cfg.seed, 'step', step), site: 0 };
-    const { value, grads } = tf.tidy(() => {
-      const x = tf.tensor2d(batch.inputs, [B, T], 'int32');
-      const y = tf.tensor2d(batch.targets, [B, T], 'int32');
-      return tf.variableGrads(() => model.loss(x, y, ctx), vars);
-    });
+    const parts: Record<string, tf.Scalar> = {};
+    const { value, grads } = tf.variableGrads(() => {
+      const out = asLossOutput(job.lossFn(batch, ctx));
+      for (const [k, t] of Object.entries(out.parts ?? {})) parts[k] = tf.keep(t);
+      return out.loss;
+    }, vars);
     const lossValue = (await value.data())[0];
+    const partValues: Record<string, number> = {};
+    for (const [k, t] of Object.entries(parts)) partValues[k] = (await t.data())[0];
+    tf.dispose(Object.values(parts));
     if (!Number.isFinite(lossValue)) {
       value.dispose();
       tf.dispose(Object.values(grads));
       optimizer.dispose();
       throw new NonFiniteLossError(
         `${job.name}: loss became ${lossValue} at step ${step + 1}; stopping. ` +
-          (job.checkpointDir && checkpointExists(job.checkpointDir)
-            ? `The last good checkpoint is kept at ${job.checkpointDir}. `
-            : '') +
+          (job.checkpointDir && checkpointExists(job.checkpointDir) ? `The last good checkpoint is kept at ${job.checkpointDir}. ` : '') +
           'Try a lower learning rate (--train.lr=...) or more warmup.',
       );
     }
@@ -246,15 +280,17 @@ export async function trainLanguageModel(job: TrainJob): Promise<TrainResult> {
     norm.dispose();
     tf.dispose(Object.values(grads));
     step += 1;
-    lossSum += lossValue;
+    tokens += job.tokensIn(batch);
+    for (const [k, v] of Object.entries({ loss: lossValue, ...partValues })) lossSums[k] = (lossSums[k] ?? 0) + v;
     lossCount += 1;
     lastTrainLoss = lossValue;
 
     const elapsed = (Date.now() - started) / 1000;
-    const tokensPerSec = ((step - stepsAtStart) * tokensPerStep) / Math.max(elapsed, 1e-9);
+    const tokensPerSec = (tokens - tokensAtStart) / Math.max(elapsed, 1e-9);
     if (step % cfg.logEvery === 0 || step === cfg.steps) {
-      metrics.append(row('train', step, lossSum / lossCount, { lr, tokensPerSec, elapsedSec: elapsed }));
-      lossSum = 0;
+      const means = Object.fromEntries(Object.entries(lossSums).map(([k, v]) => [k, v / lossCount]));
+      metrics.append(row('train', step, means, { lr, tokensPerSec, elapsedSec: elapsed }));
+      lossSums = {};
       lossCount = 0;
     }
     if (step % cfg.evalEvery === 0 || step === cfg.steps) {
@@ -262,10 +298,10 @@ export async function trainLanguageModel(job: TrainJob): Promise<TrainResult> {
       lastVal = finalLoss.val;
     }
     if ((cfg.checkpointEvery > 0 && step % cfg.checkpointEvery === 0) || step === cfg.steps) await save();
-    const eta = ((cfg.steps - step) * tokensPerStep) / Math.max(tokensPerSec, 1e-9);
+    const stepsPerSec = (step - stepsAtStart) / Math.max(elapsed, 1e-9);
     job.progress?.update(
       { label: job.name, step, totalSteps: cfg.steps, loss: lossValue, tokensPerSec, valLoss: lastVal },
-      eta,
+      (cfg.steps - step) / Math.max(stepsPerSec, 1e-9),
       step === cfg.steps,
     );
     if (job.stopAfterStep !== undefined && step >= job.stopAfterStep && step < cfg.steps) {
@@ -277,10 +313,10 @@ export async function trainLanguageModel(job: TrainJob): Promise<TrainResult> {
   optimizer.dispose();
   return {
     steps: step,
-    tokens: step * tokensPerStep,
+    tokens,
     finalLoss,
     trainLoss: lastTrainLoss,
-    tokensPerSec: ((step - stepsAtStart) * tokensPerStep) / Math.max(elapsed, 1e-9),
+    tokensPerSec: (tokens - tokensAtStart) / Math.max(elapsed, 1e-9),
     resumedFrom,
     stoppedEarly,
   };
