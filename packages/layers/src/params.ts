@@ -26,7 +26,10 @@ export class ParamStore {
     const data = new Float32Array(size);
     if (init.kind === 'normal') for (let i = 0; i < size; i++) data[i] = init.std * this.rng.normal();
     else if (init.kind === 'ones') data.fill(1);
-    const v = tf.variable(tf.tensor(data, shape, 'float32'), true, name + this.uid);
+    const initial = tf.tensor(data, shape, 'float32');
+    const v = tf.variable(initial, true, name + this.uid);
+    initial.dispose(); // the variable holds its own reference to the data
+
     this.vars.set(name, v);
     if (opts.decay === false || shape.length < 2) this.noDecay.add(name);
     return v;

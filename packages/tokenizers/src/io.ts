@@ -5,18 +5,24 @@ import { BpeTokenizer } from './bpe.js';
 import { CharTokenizer } from './char.js';
 import { TokenizerFormatError } from './hf.js';
 import type { Tokenizer } from './types.js';
+import { UnigramTokenizer } from './unigram.js';
+import { WordPieceTokenizer } from './wordpiece.js';
 
 /**
  * Rebuilds one of our tokenizers from a tokenizer.json object. The kind is read from the
  * structure: a ByteLevel pre-tokenizer means byte-level BPE; a BPE model with no
- * pre-tokenizer and no merges means char.
+ * pre-tokenizer and no merges means char; a WordPiece or Unigram model means wordpiece or unigram.
  */
-export function tokenizerFromJSON(json: unknown): CharTokenizer | BpeTokenizer {
+export function tokenizerFromJSON(
+  json: unknown,
+): CharTokenizer | BpeTokenizer | WordPieceTokenizer | UnigramTokenizer {
   if (typeof json !== 'object' || json === null) throw new TokenizerFormatError('expected a JSON object');
   const { pre_tokenizer: pre, model } = json as {
     pre_tokenizer?: { type?: unknown } | null;
-    model?: { merges?: unknown };
+    model?: { merges?: unknown; type?: unknown };
   };
+  if (model?.type === 'WordPiece') return WordPieceTokenizer.fromHuggingFaceJSON(json);
+  if (model?.type === 'Unigram') return UnigramTokenizer.fromHuggingFaceJSON(json);
   if (pre != null && pre.type === 'ByteLevel') return BpeTokenizer.fromHuggingFaceJSON(json);
   if (pre == null && Array.isArray(model?.merges) && model.merges.length === 0)
     return CharTokenizer.fromHuggingFaceJSON(json);
@@ -40,7 +46,9 @@ export function saveTokenizer(tokenizer: Tokenizer, path: string): void {
 }
 
 /** Reads a tokenizer.json written by saveTokenizer. */
-export function loadTokenizer(path: string): CharTokenizer | BpeTokenizer {
+export function loadTokenizer(
+  path: string,
+): CharTokenizer | BpeTokenizer | WordPieceTokenizer | UnigramTokenizer {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
