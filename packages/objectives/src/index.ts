@@ -1,1 +1,5 @@
+export * from './bert-inputs.js';
 export * from './causal-lm.js';
+export * from './mlm.js';
+export * from './nsp.js';
+export * from './span-corruption.js';
