@@ -1,1 +1,3 @@
 export * from './gpt.js';
+export * from './bert.js';
+export * from './t5.js';
