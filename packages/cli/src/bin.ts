@@ -93,6 +93,22 @@ async function main(): Promise<void> {
     });
 
   program
+    .command('show')
+    .description('what an objective makes of a text: lab show <mlm|span-corruption|causal-lm> --text "..." --seed N')
+    .argument('<objective>')
+    .requiredOption('--text <text>', 'the text')
+    .option('--seed <n>', 'seed', '1')
+    .option('--mean-span <n>', 'span corruption: mean noise span length', '3')
+    .option('--rate <r>', 'span corruption: corruption rate', '0.15')
+    .option('--length <n>', 'span corruption: use the first N tokens')
+    .option('--tokenizer <file>', 'a tokenizer.json instead of the toy word vocabulary')
+    .option('--json', 'print JSON')
+    .action(async (objective: string, opts) => {
+      const { showCommand } = await import('./show.js');
+      await showCommand(objective, opts);
+    });
+
+  program
     .command('corpora')
     .description('list the built-in corpora')
     .action(async () => {

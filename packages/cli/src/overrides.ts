@@ -71,6 +71,7 @@ export function applyOverrides<T extends Json>(base: T, overrides: Record<string
 const CLI_OPTIONS = new Set([
   'preset', 'out', 'resume', 'backend', 'quiet', 'results', 'docs', 'json', 'vs-torch', 'steps', 'sweep', 'no-sweep',
   'internal-one', 'format', 'text', 'prompt', 'max-tokens', 'temperature', 'top-k', 'seed', 'help',
+  'mean-span', 'rate', 'length', 'tokenizer',
 ]);
 
 /**
