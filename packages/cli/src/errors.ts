@@ -1,6 +1,6 @@
 /**
  * Errors a user can cause end as one line on stderr and exit code 2, never a stack trace.
- * Anything else is a bug: it keeps its stack and exits 1.
+ * Anything else is a bug: it prints its stack and exits 1.
  */
 import { UserError } from '@pretrain-lab/runtime';
 
@@ -21,6 +21,11 @@ export async function runMain(main: () => Promise<void>): Promise<void> {
       process.exitCode = 2;
       return;
     }
-    throw e;
+    // A bug, not a user error: keep the stack. Printed here rather than rethrown, because
+    // tfjs-wasm's emscripten module rethrows uncaught exceptions and Node then prints its
+    // whole minified source line.
+    const err = e instanceof Error ? e : new Error(String(e));
+    process.stderr.write(`internal error: ${err.stack ?? err.message}\n`);
+    process.exitCode = 1;
   }
 }

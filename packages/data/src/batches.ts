@@ -42,15 +42,74 @@ function gather(packed: PackedSequences, indices: ArrayLike<number>, start: numb
   return { inputs, targets };
 }
 
-export class BatchStream {
-  readonly batchSize: number;
-  readonly seed: number;
+/**
+ * A seeded, resumable order over `count` items, `batchSize` at a time: epoch e visits them in
+ * the permutation drawn from Rng.derive(seed, 'batches/epoch' + e); the last partial batch of
+ * an epoch is dropped. The state is { epoch, offset }. Used for packed sequences (BatchStream)
+ * and for any list of prepared examples (BERT inputs, task examples).
+ */
+export class IndexStream {
   /** Full batches per epoch (the remainder is dropped). */
   readonly batchesPerEpoch: number;
   private epoch = 0;
   private offset = 0;
   private order: Int32Array | null = null;
   private orderEpoch = -1;
+
+  constructor(
+    readonly count: number,
+    readonly batchSize: number,
+    readonly seed: number,
+    what = 'items',
+  ) {
+    if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`batchSize must be a positive integer, got ${batchSize}`);
+    if (count < batchSize) {
+      throw new Error(`only ${count} ${what} for batch size ${batchSize}; use more data or a smaller batch`);
+    }
+    this.batchesPerEpoch = Math.floor(count / batchSize);
+  }
+
+  /** The permutation of indices for an epoch (cached for the current one). */
+  epochOrder(epoch: number): Int32Array {
+    if (this.orderEpoch !== epoch || this.order === null) {
+      this.order = Rng.derive(this.seed, `batches/epoch${epoch}`).permutation(this.count);
+      this.orderEpoch = epoch;
+    }
+    return this.order;
+  }
+
+  next(): { indices: Int32Array; epoch: number; offset: number } {
+    if (this.offset + this.batchSize > this.count) {
+      this.epoch++;
+      this.offset = 0;
+    }
+    const { epoch, offset } = this;
+    const indices = this.epochOrder(epoch).slice(offset, offset + this.batchSize);
+    this.offset += this.batchSize;
+    return { indices, epoch, offset };
+  }
+
+  /** Where the next batch starts; JSON-able. */
+  getPosition(): BatchPosition {
+    return { epoch: this.epoch, offset: this.offset };
+  }
+
+  setPosition(position: BatchPosition): void {
+    const { epoch, offset } = position ?? ({} as BatchPosition);
+    if (!Number.isInteger(epoch) || epoch < 0 || !Number.isInteger(offset) || offset < 0 || offset > this.count) {
+      throw new Error(`invalid position ${JSON.stringify(position)} for ${this.count} items`);
+    }
+    this.epoch = epoch;
+    this.offset = offset;
+  }
+}
+
+export class BatchStream {
+  readonly batchSize: number;
+  readonly seed: number;
+  /** Full batches per epoch (the remainder is dropped). */
+  readonly batchesPerEpoch: number;
+  private readonly order: IndexStream;
 
   constructor(
     private readonly packed: PackedSequences,
@@ -65,41 +124,32 @@ export class BatchStream {
     }
     this.batchSize = batchSize;
     this.seed = seed;
-    this.batchesPerEpoch = Math.floor(packed.count / batchSize);
+    this.order = new IndexStream(packed.count, batchSize, seed, 'sequences');
+    this.batchesPerEpoch = this.order.batchesPerEpoch;
   }
 
   /** The permutation of sequence indices for an epoch (cached for the current one). */
   epochOrder(epoch: number): Int32Array {
-    if (this.orderEpoch !== epoch || this.order === null) {
-      this.order = Rng.derive(this.seed, `batches/epoch${epoch}`).permutation(this.packed.count);
-      this.orderEpoch = epoch;
-    }
-    return this.order;
+    return this.order.epochOrder(epoch);
   }
 
   next(): Batch {
-    if (this.offset + this.batchSize > this.packed.count) {
-      this.epoch++;
-      this.offset = 0;
-    }
-    const { epoch, offset } = this;
-    const { inputs, targets } = gather(this.packed, this.epochOrder(epoch), offset, this.batchSize);
-    this.offset += this.batchSize;
+    const { indices, epoch, offset } = this.order.next();
+    const { inputs, targets } = gather(this.packed, indices, 0, this.batchSize);
     return { inputs, targets, batchSize: this.batchSize, seqLen: this.packed.seqLen, epoch, position: offset };
   }
 
   /** Where the next batch starts; JSON-able. */
   getPosition(): BatchPosition {
-    return { epoch: this.epoch, offset: this.offset };
+    return this.order.getPosition();
   }
 
   setPosition(position: BatchPosition): void {
-    const { epoch, offset } = position;
-    if (!Number.isInteger(epoch) || epoch < 0 || !Number.isInteger(offset) || offset < 0 || offset > this.packed.count) {
-      throw new Error(`BatchStream: invalid position ${JSON.stringify(position)} for ${this.packed.count} sequences`);
+    try {
+      this.order.setPosition(position);
+    } catch (e) {
+      throw new Error(`BatchStream: ${(e as Error).message.replace('items', 'sequences')}`);
     }
-    this.epoch = epoch;
-    this.offset = offset;
   }
 }
 

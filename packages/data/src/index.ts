@@ -27,5 +27,5 @@ export {
   buildTokenStream,
   packSequences,
 } from './pack.js';
-export { type Batch, type BatchPosition, type BatchStreamOptions, BatchStream, evalBatches } from './batches.js';
+export { type Batch, type BatchPosition, type BatchStreamOptions, BatchStream, IndexStream, evalBatches } from './batches.js';
 export { type PreparedData, prepareData } from './prepare.js';

@@ -3,6 +3,7 @@
  * step: p <- p (1 - lr wd); m <- b1 m + (1 - b1) g; v <- b2 v + (1 - b2) g^2;
  * p <- p - (lr / (1 - b1^t)) m / (sqrt(v) / sqrt(1 - b2^t) + eps).
  * Decay applies only to parameters with two or more dimensions (nanoGPT's two groups).
+ * Parameters without a gradient are left untouched, as torch does.
  * Global-norm gradient clipping as torch.nn.utils.clip_grad_norm_ (coefficient
  * maxNorm / (norm + 1e-6), clamped to 1).
  */
@@ -52,7 +53,9 @@ export class AdamW {
       const clip = gradClip > 0 ? tf.minimum(1, tf.div(gradClip, tf.add(norm, 1e-6))) : null;
       for (const [name, p] of this.params) {
         const gRaw = grads.get(name);
-        if (!gRaw) throw new Error(`no gradient for parameter '${name}'`);
+        // As torch: a parameter the loss does not reach (grad None) is skipped, decay included
+        // (e.g. BERT's pooler when pretraining without NSP).
+        if (!gRaw) continue;
         const g = clip ? tf.mul(gRaw, clip) : gRaw;
         const m = this.m.get(name)!;
         const v = this.v.get(name)!;

@@ -1,0 +1,35 @@
+import type { Preset } from '@pretrain-lab/cli';
+import type { NspConfig } from './config.js';
+
+/** Presets set only what differs from the defaults in config.ts, each with its reason. */
+export const presets: Record<string, Preset<NspConfig>> = {
+  smoke: {
+    reason: 'seconds: one seed, two formats, a tiny encoder, a few steps, for the test suite',
+    overrides: {
+      seeds: [1],
+      corpus: 'moby-dick',
+      tokenizer: { vocabSize: 300 },
+      model: { dModel: 16, numLayers: 1, numHeads: 2, dFF: 32, maxLen: 24 },
+      variants: [
+        { name: 'SEGMENT-PAIR + NSP', format: 'segment-pair', masking: 'dynamic' },
+        { name: 'DOC-SENTENCES, static masking', format: 'doc-sentences', masking: 'static' },
+      ],
+      pretrain: { tokens: 3000, batchSize: 8, evalEvery: 5, evalExamples: 16, logEvery: 2, checkpointEvery: 5 },
+      finetune: { tasks: ['spam'], steps: 4, batchSize: 8, maxTrainExamples: 64, maxTestExamples: 32 },
+    },
+  },
+  default: {
+    reason: 'the committed run: 5 pretraining variants x 3 seeds + a no-pretraining baseline, fine-tuned on 3 tasks; about an hour on 2 cores',
+    overrides: {},
+  },
+  full: {
+    reason: 'a wider encoder, longer inputs, more tokens and 5 seeds (RoBERTa reports medians of 5), for a native or GPU backend',
+    overrides: {
+      seeds: [1, 2, 3, 4, 5],
+      tokenizer: { vocabSize: 8000 },
+      model: { dModel: 256, numLayers: 4, numHeads: 4, dFF: 1024, maxLen: 128 },
+      pretrain: { tokens: 20_000_000, batchSize: 64, lr: 1e-3, evalEvery: 500, checkpointEvery: 500 },
+      finetune: { steps: 1000, maxTrainExamples: 20000, maxTestExamples: 5000 },
+    },
+  },
+};
