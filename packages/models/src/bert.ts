@@ -361,14 +361,20 @@ export class BERT {
   pretrainLoss(batch: BERTPretrainBatch, ctx: ForwardContext = inference()): BERTPretrainLoss {
     if (batch.nspLabels && !this.nspHead)
       throw new Error('NSP labels given, but this BERT has no NSP head (config nsp: false)');
+    if (!this.mlmHead) throw new Error('this BERT has no MLM head (a fine-tuning model, pretrainingHeads: false)');
     const [mlmLoss, nspLoss] = tf.tidy(() => {
       const h = this.encode(batch.inputIds, batch.tokenTypeIds ?? null, batch.attentionMask ?? null, ctx); // [B, T, C]
-      const V = this.config.vocabSize;
-      const logits = this.mlmLogits(h); // [B, T, V]
-      const mlm = ops.crossEntropy(
-        tf.reshape(logits, [-1, V]) as tf.Tensor2D,
-        tf.reshape(batch.mlmLabels, [-1]) as tf.Tensor1D,
-      );
+      // Only the ~15% of positions with a label are projected onto the vocabulary: the loss is
+      // the same as over all positions with the rest ignored, at a fraction of the cost.
+      const C = this.config.dModel;
+      const labels = batch.mlmLabels.dataSync();
+      const picked: number[] = [];
+      for (let i = 0; i < labels.length; i++) if (labels[i] >= 0) picked.push(i);
+      if (picked.length === 0) picked.push(0); // keep shapes valid; its label is ignored below
+      const rows = tf.tensor1d(picked, 'int32');
+      const hPicked = tf.gather(tf.reshape(h, [-1, C]), rows) as tf.Tensor2D; // [M, C]
+      const logits = this.mlmHead!.apply(hPicked); // [M, V]
+      const mlm = ops.crossEntropy(logits, tf.gather(tf.reshape(batch.mlmLabels, [-1]), rows) as tf.Tensor1D);
       if (!batch.nspLabels) return [mlm];
       return [mlm, ops.crossEntropy(this.nspLogits(h), batch.nspLabels)];
     }) as tf.Scalar[];
