@@ -65,7 +65,7 @@ export const defaults: NspConfig = {
   ],
   baseline: true,
   pretrain: {
-    tokens: 600_000,
+    tokens: 400_000,
     batchSize: 32,
     lr: 2e-3,
     minLrRatio: 0.1,

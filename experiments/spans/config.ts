@@ -64,7 +64,7 @@ export const defaults: SpansConfig = {
   baseline: true,
   pretrain: {
     inputLength: 64,
-    steps: 250,
+    steps: 160,
     batchSize: 32,
     lr: 3e-3,
     minLrRatio: 0.1,
@@ -77,14 +77,14 @@ export const defaults: SpansConfig = {
   },
   finetune: {
     tasks: ['brown-genre', 'spam', 'spam-subject'],
-    steps: 120,
+    steps: 80,
     batchSize: 32,
     lr: 2e-3,
     warmupFraction: 0.1,
     maxInputLength: 64,
     maxTargetLength: 16,
     maxTrainExamples: 4000,
-    maxTestExamples: 200,
+    maxTestExamples: 150,
   },
 };
 
