@@ -94,4 +94,4 @@ export {
   loadJsonlTask,
   loadTextToTextFile,
 } from './files.js';
-export { type TaskInfo, listTasks, loadTask } from './registry.js';
+export { type TaskInfo, listTasks, loadTask, loadTaskSpec } from './registry.js';

@@ -1,7 +1,10 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { bibleUnavailableReason, loadKjvWebParaphrase } from './bible.js';
 import { loadBrownGenre } from './brown.js';
+import { loadJsonlTask, loadTsvTask, type TaskFiles } from './files.js';
 import { loadSpamTasks, type SpamOptions } from './spam.js';
-import { TaskUnavailableError, type Task, type TaskKind, type TaskOptions } from './task.js';
+import { TaskFileError, TaskUnavailableError, type Task, type TaskKind, type TaskOptions } from './task.js';
 
 /** The built-in tasks by name. User files load with loadTsvTask / loadJsonlTask instead. */
 
@@ -29,8 +32,9 @@ export function listTasks(): TaskInfo[] {
  * not installed throws TaskUnavailableError saying what to install.
  */
 export function loadTask(name: string, options: TaskOptions & Pick<SpamOptions, 'groupBy'>): Task {
+  if (/^(tsv|jsonl):/.test(name)) return loadTaskSpec(name, options);
   const info = TASKS.find((t) => t.name === name);
-  if (!info) throw new Error(`unknown task '${name}'; valid: ${TASKS.map((t) => t.name).join(', ')}`);
+  if (!info) throw new TaskFileError(`unknown task '${name}'; valid: ${TASKS.map((t) => t.name).join(', ')}, or tsv:PATH / jsonl:PATH for your own files`);
   if (!Number.isFinite(options.seed)) throw new Error(`loadTask('${name}'): seed must be a number, got ${options.seed}`);
   switch (name) {
     case 'brown-genre':
@@ -46,4 +50,44 @@ export function loadTask(name: string, options: TaskOptions & Pick<SpamOptions, 
     }
   }
   throw new Error(`task '${name}' is listed but has no loader`);
+}
+
+/**
+ * A user task named by a spec, so experiments take it wherever they take a task name:
+ *   tsv:PATH[?text=COL&pair=COL&label=COL&kind=single|pair|generation]
+ *   jsonl:PATH[?...]
+ * PATH is one file (split by the seed) or a GLUE-style folder with train.tsv and dev.tsv (dev
+ * serves as the test split, since GLUE's test labels are hidden). Column defaults follow GLUE:
+ * `sentence` and `label` (SST-2), or `sentence1`/`sentence2` when `pair` is given without a name.
+ */
+export function loadTaskSpec(spec: string, options: TaskOptions): Task {
+  const m = /^(tsv|jsonl):([^?]+)(?:\?(.*))?$/.exec(spec);
+  if (!m) throw new TaskFileError(`task spec '${spec}' is not of the form tsv:PATH[?text=..&label=..] or jsonl:PATH[?...]`);
+  const [, format, target, query] = m;
+  const params = new URLSearchParams(query ?? '');
+  const known = new Set(['text', 'pair', 'label', 'kind', 'group']);
+  for (const key of params.keys()) {
+    if (!known.has(key)) throw new TaskFileError(`task spec '${spec}': unknown parameter '${key}'; valid: ${[...known].join(', ')}`);
+  }
+  const pair = params.get('pair');
+  const kind = params.get('kind') ?? (pair !== null ? 'pair' : 'single');
+  if (!['single', 'pair', 'generation'].includes(kind)) throw new TaskFileError(`task spec '${spec}': kind must be single, pair or generation, got '${kind}'`);
+  const ext = format === 'tsv' ? 'tsv' : 'jsonl';
+  let files: TaskFiles = target;
+  if (fs.existsSync(target) && fs.statSync(target).isDirectory()) {
+    const train = path.join(target, `train.${ext}`);
+    const dev = path.join(target, `dev.${ext}`);
+    if (!fs.existsSync(train) || !fs.existsSync(dev)) throw new TaskFileError(`task spec '${spec}': the folder needs train.${ext} and dev.${ext}`);
+    files = { train, test: dev };
+  }
+  const opts = {
+    textColumn: params.get('text') ?? (pair !== null ? 'sentence1' : 'sentence'),
+    textPairColumn: pair === null ? undefined : pair || 'sentence2',
+    labelColumn: params.get('label') ?? 'label',
+    groupColumn: params.get('group') ?? undefined,
+    kind: kind as TaskKind,
+    name: path.basename(target).replace(/\.(tsv|jsonl)$/, ''),
+    seed: options.seed,
+  };
+  return format === 'tsv' ? loadTsvTask(files, opts) : loadJsonlTask(files, opts);
 }
