@@ -11,7 +11,11 @@ describe('figuresAll', () => {
     writeSyntheticScalingRun(join(root, 'results'), { status: 'running', evalPoints: 3, bootstrap: 0 });
     const r = await figuresAll(join(root, 'results'), join(root, 'docs'));
     expect(r.files).toEqual([]);
-    expect(r.notes[0]).toMatch(/^scaling: no completed run/);
+    expect(r.notes).toEqual([
+      expect.stringMatching(/^nsp: no completed run/),
+      expect.stringMatching(/^scaling: no completed run/),
+      expect.stringMatching(/^spans: no completed run/),
+    ]);
   });
 
   it('renders figures and the report of the latest completed run, stable on rerun', async () => {

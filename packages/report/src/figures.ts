@@ -1,12 +1,14 @@
 /**
  * Regenerate docs/ from results/: for each registered experiment, its latest completed run's
  * figures into docs/figures/ and its report into docs/experiments/<experiment>.md.
- * New experiments (nsp, spans, ...) add one entry to EXPERIMENT_REPORTS.
+ * Each experiment (scaling, nsp, spans, ...) is one entry of EXPERIMENT_REPORTS.
  */
 import { join } from 'node:path';
 import { writeFileAtomicIfChanged } from './files.js';
+import { nspFigures, nspReport } from './nsp.js';
 import { latestCompleteRun } from './results.js';
 import { scalingFigures, scalingReport } from './scaling.js';
+import { spansFigures, spansReport } from './spans.js';
 
 export interface ExperimentReport {
   /** Writes the figures of one run into `figuresDir`; returns the files. */
@@ -16,7 +18,9 @@ export interface ExperimentReport {
 }
 
 export const EXPERIMENT_REPORTS: Readonly<Record<string, ExperimentReport>> = {
+  nsp: { figures: nspFigures, report: nspReport },
   scaling: { figures: scalingFigures, report: scalingReport },
+  spans: { figures: spansFigures, report: spansReport },
 };
 
 export interface FiguresResult {

@@ -11,9 +11,15 @@ describe('@pretrain-lab/report public API', () => {
       'scalingFigures',
       'scalingReport',
       'figuresAll',
+      'nspFigures',
+      'nspReport',
+      'spansFigures',
+      'spansReport',
+      'writeSyntheticNspRun',
+      'writeSyntheticSpansRun',
     ]) {
       expect(typeof (report as Record<string, unknown>)[name]).toBe('function');
     }
-    expect(Object.keys(report.EXPERIMENT_REPORTS)).toEqual(['scaling']);
+    expect(Object.keys(report.EXPERIMENT_REPORTS)).toEqual(['nsp', 'scaling', 'spans']);
   });
 });

@@ -1,3 +1,12 @@
+export {
+  compareMeans,
+  type Comparison,
+  fmtMeanStd,
+  type MeanStd,
+  metricObjects,
+  NOISE_RULE,
+  type Verdict,
+} from './compare.js';
 export { EXPERIMENT_REPORTS, type ExperimentReport, type FiguresResult, figuresAll } from './figures.js';
 export { writeFileAtomicIfChanged } from './files.js';
 export { fmtInt, fmtInterval, fmtSig, stableStringify } from './format.js';
@@ -29,3 +38,38 @@ export {
   scalingValidationTable,
 } from './scaling.js';
 export { type SyntheticRunOptions, writeSyntheticScalingRun } from './synthetic.js';
+export {
+  NSP_BASELINE,
+  NSP_FIGURES,
+  nspFigures,
+  nspFinetuneSpec,
+  nspHeadlineMetrics,
+  nspHonestReading,
+  nspMlmLossSpec,
+  nspNspLossSpec,
+  nspReport,
+  type NspSummary,
+  nspValidationCurves,
+  ROBERTA_TABLE1,
+  ROBERTA_TABLE2,
+  UNBALANCED_TASKS,
+} from './nsp.js';
+export { type SyntheticNspRunOptions, writeSyntheticNspRun } from './nsp-synthetic.js';
+export {
+  expectedTargetLength,
+  headline as spansHeadline,
+  rateRows,
+  SPANS_FIGURES,
+  spanRows,
+  spansFigures,
+  spansHonestReading,
+  spansLossSpec,
+  spansReport,
+  spansScoresSpec,
+  type SpansSummary,
+  spansTargetLengthSpec,
+  T5_GLUE_STD,
+  T5_TABLE6,
+  T5_TABLE7,
+} from './spans.js';
+export { type SyntheticSpansRunOptions, writeSyntheticSpansRun } from './spans-synthetic.js';

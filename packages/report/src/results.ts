@@ -143,7 +143,9 @@ export function loadRun(dir: string): LoadedRun {
     dir,
     config,
     run,
-    metrics: aq.from(rows),
+    // arquero takes a table's columns from the first row unless told; rows of different phases
+    // (fine-tuning first, pretraining later) have different keys, so name them all.
+    metrics: aq.from(rows, [...new Set(rows.flatMap((r) => Object.keys(r)))]),
     summary,
     models: aq.from(summary?.models ?? []),
   };
