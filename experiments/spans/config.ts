@@ -77,14 +77,14 @@ export const defaults: SpansConfig = {
   },
   finetune: {
     tasks: ['brown-genre', 'spam', 'spam-subject'],
-    steps: 80,
-    batchSize: 32,
-    lr: 2e-3,
+    steps: 150,
+    batchSize: 16,
+    lr: 3e-3,
     warmupFraction: 0.1,
     maxInputLength: 64,
     maxTargetLength: 16,
     maxTrainExamples: 4000,
-    maxTestExamples: 150,
+    maxTestExamples: 100,
   },
 };
 
