@@ -19,7 +19,15 @@ export interface NspConfig {
   /** Seed of the document split, shared with the tasks so held-out documents stay held out. */
   splitSeed: number;
   tokenizer: { vocabSize: number; lowercase: boolean };
-  model: { dModel: number; numLayers: number; numHeads: number; dFF: number; maxLen: number; dropout: number; preNorm: boolean };
+  model: {
+    dModel: number;
+    numLayers: number;
+    numHeads: number;
+    dFF: number;
+    maxLen: number;
+    dropout: number;
+    preNorm: boolean;
+  };
   variants: NspVariant[];
   /** Fine-tune a randomly initialised encoder too (the no-pretraining row). */
   baseline: boolean;
@@ -99,26 +107,37 @@ export function validate(c: NspConfig): void {
   const fail = (msg: string): never => {
     throw new UserError(msg);
   };
-  if (!Array.isArray(c.seeds) || c.seeds.length === 0 || !c.seeds.every((s) => Number.isInteger(s) && s >= 0)) {
+  if (
+    !Array.isArray(c.seeds) ||
+    c.seeds.length === 0 ||
+    !c.seeds.every((s) => Number.isInteger(s) && s >= 0)
+  ) {
     fail(`seeds must be a non-empty array of non-negative integers, got ${JSON.stringify(c.seeds)}`);
   }
-  if (!posInt(c.tokenizer.vocabSize) || c.tokenizer.vocabSize < 100) fail(`tokenizer.vocabSize must be an integer >= 100, got ${c.tokenizer.vocabSize}`);
-  for (const k of ['dModel', 'numLayers', 'numHeads', 'dFF', 'maxLen'] as const) if (!posInt(c.model[k])) fail(`model.${k} must be a positive integer, got ${c.model[k]}`);
-  if (c.model.dModel % c.model.numHeads !== 0) fail(`model.dModel ${c.model.dModel} is not divisible by model.numHeads ${c.model.numHeads}`);
+  if (!posInt(c.tokenizer.vocabSize) || c.tokenizer.vocabSize < 100)
+    fail(`tokenizer.vocabSize must be an integer >= 100, got ${c.tokenizer.vocabSize}`);
+  for (const k of ['dModel', 'numLayers', 'numHeads', 'dFF', 'maxLen'] as const)
+    if (!posInt(c.model[k])) fail(`model.${k} must be a positive integer, got ${c.model[k]}`);
+  if (c.model.dModel % c.model.numHeads !== 0)
+    fail(`model.dModel ${c.model.dModel} is not divisible by model.numHeads ${c.model.numHeads}`);
   if (c.model.maxLen < 8) fail(`model.maxLen must be at least 8, got ${c.model.maxLen}`);
   const formats = ['segment-pair', 'sentence-pair', 'full-sentences', 'doc-sentences'];
   const names = new Set<string>();
   for (const v of c.variants) {
-    if (!formats.includes(v.format)) fail(`variant '${v.name}': format must be one of ${formats.join(', ')}, got '${v.format}'`);
-    if (!['static', 'dynamic'].includes(v.masking)) fail(`variant '${v.name}': masking must be static or dynamic, got '${v.masking}'`);
+    if (!formats.includes(v.format))
+      fail(`variant '${v.name}': format must be one of ${formats.join(', ')}, got '${v.format}'`);
+    if (!['static', 'dynamic'].includes(v.masking))
+      fail(`variant '${v.name}': masking must be static or dynamic, got '${v.masking}'`);
     if (names.has(v.name)) fail(`variant '${v.name}' appears twice`);
     names.add(v.name);
   }
   const p = c.pretrain;
-  for (const k of ['tokens', 'batchSize', 'evalEvery', 'evalExamples', 'logEvery', 'staticCopies'] as const) if (!posInt(p[k])) fail(`pretrain.${k} must be a positive integer, got ${p[k]}`);
+  for (const k of ['tokens', 'batchSize', 'evalEvery', 'evalExamples', 'logEvery', 'staticCopies'] as const)
+    if (!posInt(p[k])) fail(`pretrain.${k} must be a positive integer, got ${p[k]}`);
   if (!(p.lr > 0)) fail(`pretrain.lr must be positive, got ${p.lr}`);
   const f = c.finetune;
-  for (const k of ['steps', 'batchSize', 'maxTrainExamples', 'maxTestExamples'] as const) if (!posInt(f[k])) fail(`finetune.${k} must be a positive integer, got ${f[k]}`);
+  for (const k of ['steps', 'batchSize', 'maxTrainExamples', 'maxTestExamples'] as const)
+    if (!posInt(f[k])) fail(`finetune.${k} must be a positive integer, got ${f[k]}`);
   if (!(f.lr > 0)) fail(`finetune.lr must be positive, got ${f.lr}`);
   if (!Array.isArray(f.tasks) || f.tasks.length === 0) fail('finetune.tasks must name at least one task');
 }

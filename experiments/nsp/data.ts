@@ -31,7 +31,12 @@ export function corpusSplits(corpus: string, splitSeed: number) {
 
 /** A document as the objectives want it: its sentences in order, each already tokenized. */
 export function encodeDocuments(docs: readonly Document[], tok: WordPieceTokenizer): Int32Array[][] {
-  return docs.map((d) => d.paragraphs.flat().map((s) => tok.encode(s)).filter((ids) => ids.length > 0));
+  return docs.map((d) =>
+    d.paragraphs
+      .flat()
+      .map((s) => tok.encode(s))
+      .filter((ids) => ids.length > 0),
+  );
 }
 
 export interface EncodedTask {
@@ -43,7 +48,14 @@ export interface EncodedTask {
 }
 
 /** [CLS] text [SEP] (text pair [SEP]) with BERT's truncation, as fine-tuning inputs. */
-function encodeExample(tok: WordPieceTokenizer, ids: SpecialIds, maxLen: number, text: string, pair: string | undefined, rng: Rng): BertExample {
+function encodeExample(
+  tok: WordPieceTokenizer,
+  ids: SpecialIds,
+  maxLen: number,
+  text: string,
+  pair: string | undefined,
+  rng: Rng,
+): BertExample {
   const a = tok.encode(text);
   if (pair === undefined) return singleExample(a.slice(0, maxLen - 2), ids, maxLen);
   const [ta, tb] = truncateSeqPair(a, tok.encode(pair), maxLen - 3, rng);
@@ -58,7 +70,14 @@ function singleExample(a: Int32Array, ids: SpecialIds, maxLen: number): BertExam
   inputIds[a.length + 1] = ids.sepId;
   const attentionMask = new Int32Array(maxLen);
   attentionMask.fill(1, 0, a.length + 2);
-  return { inputIds, tokenTypeIds: new Int32Array(maxLen), attentionMask, nspLabel: -1, length: a.length + 2, sources: [] };
+  return {
+    inputIds,
+    tokenTypeIds: new Int32Array(maxLen),
+    attentionMask,
+    nspLabel: -1,
+    length: a.length + 2,
+    sources: [],
+  };
 }
 
 function sample<T>(items: readonly T[], max: number, rng: Rng): T[] {
@@ -78,11 +97,13 @@ export function encodeTask(
   try {
     task = loadTask(name, { seed: opts.splitSeed });
   } catch (e) {
-    if (e instanceof TaskUnavailableError || (e as Error).name === 'TaskUnavailableError') return { skipped: `${name}: ${(e as Error).message}` };
+    if (e instanceof TaskUnavailableError || (e as Error).name === 'TaskUnavailableError')
+      return { skipped: `${name}: ${(e as Error).message}` };
     throw e;
   }
   if (!task) return { skipped: `${name}: not available here` };
-  if (task.kind === 'generation') throw new Error(`task ${name} is a generation task; the NSP ablation fine-tunes classifiers`);
+  if (task.kind === 'generation')
+    throw new Error(`task ${name} is a generation task; the NSP ablation fine-tunes classifiers`);
   const labelIndex = new Map(task.labels.map((l, i) => [l, i]));
   const rng = Rng.derive(opts.splitSeed, `task/${name}`);
   const encode = (examples: typeof task.train, max: number) => {
@@ -92,5 +113,11 @@ export function encodeTask(
       labels: Int32Array.from(chosen, (e) => labelIndex.get(e.label)!),
     };
   };
-  return { name, labels: task.labels, train: encode(task.train, opts.maxTrain), test: encode(task.test, opts.maxTest), notes: task.notes };
+  return {
+    name,
+    labels: task.labels,
+    train: encode(task.train, opts.maxTrain),
+    test: encode(task.test, opts.maxTest),
+    notes: task.notes,
+  };
 }

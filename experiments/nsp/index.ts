@@ -5,7 +5,8 @@ import { runNsp } from './run.js';
 
 export const experiment: Experiment<NspConfig> = {
   name: 'nsp',
-  description: 'BERT vs RoBERTa: the input-format / NSP / masking ablation, judged by fine-tuning (Liu et al. 2019, Tables 1-2)',
+  description:
+    'BERT vs RoBERTa: the input-format / NSP / masking ablation, judged by fine-tuning (Liu et al. 2019, Tables 1-2)',
   defaults,
   presets,
   validate,

@@ -12,7 +12,11 @@ const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'nsp-test-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 function lab(args: string[]) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', bin, ...args], { cwd: root, encoding: 'utf8', env: { ...process.env, PRETRAIN_LAB_BACKEND: 'wasm' } });
+  const r = spawnSync(process.execPath, ['--import', 'tsx', bin, ...args], {
+    cwd: root,
+    encoding: 'utf8',
+    env: { ...process.env, PRETRAIN_LAB_BACKEND: 'wasm' },
+  });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -23,7 +27,11 @@ describe('pnpm exp nsp --preset smoke', () => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const summary = JSON.parse(fs.readFileSync(path.join(out, 'summary.json'), 'utf8'));
-    expect(summary.table.map((row: any) => row.variant)).toEqual(['no pretraining', 'SEGMENT-PAIR + NSP', 'DOC-SENTENCES, static masking']);
+    expect(summary.table.map((row: any) => row.variant)).toEqual([
+      'no pretraining',
+      'SEGMENT-PAIR + NSP',
+      'DOC-SENTENCES, static masking',
+    ]);
     const nspRow = summary.table[1];
     expect(nspRow.nsp).toBe(true);
     expect(nspRow.pretrainNspLoss.mean).toBeGreaterThan(0);
@@ -34,9 +42,17 @@ describe('pnpm exp nsp --preset smoke', () => {
       expect(cell.accuracy.mean).toBeGreaterThanOrEqual(0);
       expect(cell.accuracy.mean).toBeLessThanOrEqual(1);
     }
-    const rows = fs.readFileSync(path.join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
-    expect(rows.some((x) => x.phase === 'pretrain' && x.split === 'val' && typeof x.mlm === 'number')).toBe(true);
-    expect(rows.some((x) => x.phase === 'pretrain' && x.split === 'val' && typeof x.nsp === 'number')).toBe(true);
+    const rows = fs
+      .readFileSync(path.join(out, 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(rows.some((x) => x.phase === 'pretrain' && x.split === 'val' && typeof x.mlm === 'number')).toBe(
+      true,
+    );
+    expect(rows.some((x) => x.phase === 'pretrain' && x.split === 'val' && typeof x.nsp === 'number')).toBe(
+      true,
+    );
     expect(rows.filter((x) => x.phase === 'finetune' && x.split === 'test')).toHaveLength(3);
     expect(JSON.parse(fs.readFileSync(path.join(out, 'run.json'), 'utf8')).status).toBe('completed');
   });
@@ -44,7 +60,16 @@ describe('pnpm exp nsp --preset smoke', () => {
   it('takes a user TSV task and names the file and line of a malformed row', () => {
     const bad = path.join(tmp, 'bad.tsv');
     fs.writeFileSync(bad, 'sentence\tlabel\ngood row\t1\nno label here\n');
-    const r = lab(['exp', 'nsp', '--preset', 'smoke', '--out', path.join(tmp, 'bad'), '--quiet', `--finetune.tasks=["tsv:${bad}"]`]);
+    const r = lab([
+      'exp',
+      'nsp',
+      '--preset',
+      'smoke',
+      '--out',
+      path.join(tmp, 'bad'),
+      '--quiet',
+      `--finetune.tasks=["tsv:${bad}"]`,
+    ]);
     expect(r.code).toBe(2);
     const lines = r.stderr.trim().split('\n');
     expect(lines).toHaveLength(1);
@@ -52,8 +77,17 @@ describe('pnpm exp nsp --preset smoke', () => {
   });
 
   it('rejects an unknown input format in one line', () => {
-    const r = lab(['exp', 'nsp', '--preset', 'smoke', '--quiet', '--variants=[{"name":"x","format":"tri-pair","masking":"dynamic"}]']);
+    const r = lab([
+      'exp',
+      'nsp',
+      '--preset',
+      'smoke',
+      '--quiet',
+      '--variants=[{"name":"x","format":"tri-pair","masking":"dynamic"}]',
+    ]);
     expect(r.code).toBe(2);
-    expect(r.stderr.trim()).toMatch(/^error: variant 'x': format must be one of segment-pair, sentence-pair, full-sentences, doc-sentences/);
+    expect(r.stderr.trim()).toMatch(
+      /^error: variant 'x': format must be one of segment-pair, sentence-pair, full-sentences, doc-sentences/,
+    );
   });
 });

@@ -14,16 +14,25 @@ export const presets: Record<string, Preset<NspConfig>> = {
         { name: 'SEGMENT-PAIR + NSP', format: 'segment-pair', masking: 'dynamic' },
         { name: 'DOC-SENTENCES, static masking', format: 'doc-sentences', masking: 'static' },
       ],
-      pretrain: { tokens: 3000, batchSize: 8, evalEvery: 5, evalExamples: 16, logEvery: 2, checkpointEvery: 5 },
+      pretrain: {
+        tokens: 3000,
+        batchSize: 8,
+        evalEvery: 5,
+        evalExamples: 16,
+        logEvery: 2,
+        checkpointEvery: 5,
+      },
       finetune: { tasks: ['spam'], steps: 4, batchSize: 8, maxTrainExamples: 64, maxTestExamples: 32 },
     },
   },
   default: {
-    reason: 'the committed run: 5 pretraining variants x 3 seeds + a no-pretraining baseline, fine-tuned on 3 tasks; about an hour on 2 cores',
+    reason:
+      'the committed run: 5 pretraining variants x 3 seeds + a no-pretraining baseline, fine-tuned on 3 tasks; about an hour on 2 cores',
     overrides: {},
   },
   full: {
-    reason: 'a wider encoder, longer inputs, more tokens and 5 seeds (RoBERTa reports medians of 5), for a native or GPU backend',
+    reason:
+      'a wider encoder, longer inputs, more tokens and 5 seeds (RoBERTa reports medians of 5), for a native or GPU backend',
     overrides: {
       seeds: [1, 2, 3, 4, 5],
       tokenizer: { vocabSize: 8000 },

@@ -10,15 +10,21 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import * as tf from '@tensorflow/tfjs';
 import type { ExperimentContext } from '@pretrain-lab/cli';
 import { writeJSONAtomic } from '@pretrain-lab/cli';
 import { documentText, IndexStream } from '@pretrain-lab/data';
 import { BERT, resolveBERTConfig } from '@pretrain-lab/models';
-import { type BertExample, buildBertInputs, formatHasNsp, maskBatch, type MlmOptions } from '@pretrain-lab/objectives';
+import {
+  type BertExample,
+  buildBertInputs,
+  formatHasNsp,
+  type MlmOptions,
+  maskBatch,
+} from '@pretrain-lab/objectives';
 import { accuracy, macroF1 } from '@pretrain-lab/tasks';
 import { loadTokenizer, saveTokenizer, WordPieceTokenizer } from '@pretrain-lab/tokenizers';
 import { loadCheckpoint, MetricsWriter, train } from '@pretrain-lab/train';
+import * as tf from '@tensorflow/tfjs';
 import { BASELINE, type NspConfig, type NspVariant, unitName } from './config.js';
 import { corpusSplits, type EncodedTask, encodeDocuments, encodeTask, specialIds } from './data.js';
 
@@ -66,9 +72,17 @@ interface ClassifyBatch extends EncoderBatch {
   labels: Int32Array;
 }
 
-const slug = (s: string) => s.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
+const slug = (s: string) =>
+  s
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-|-$/g, '');
 
-function gatherRows(examples: readonly BertExample[], indices: ArrayLike<number>, maxLen: number): EncoderBatch & { nsp: Int32Array } {
+function gatherRows(
+  examples: readonly BertExample[],
+  indices: ArrayLike<number>,
+  maxLen: number,
+): EncoderBatch & { nsp: Int32Array } {
   const rows = indices.length;
   const inputIds = new Int32Array(rows * maxLen);
   const tokenTypeIds = new Int32Array(rows * maxLen);
@@ -114,25 +128,41 @@ export async function runNsp(cfg: NspConfig, ctx: ExperimentContext): Promise<vo
   let tok: WordPieceTokenizer;
   if (fs.existsSync(tokPath)) tok = loadTokenizer(tokPath) as WordPieceTokenizer;
   else {
-    tok = WordPieceTokenizer.train(splits.train.map(documentText), { vocabSize: cfg.tokenizer.vocabSize, lowercase: cfg.tokenizer.lowercase });
+    tok = WordPieceTokenizer.train(splits.train.map(documentText), {
+      vocabSize: cfg.tokenizer.vocabSize,
+      lowercase: cfg.tokenizer.lowercase,
+    });
     saveTokenizer(tok, tokPath);
   }
   const ids = specialIds(tok);
   const inputIds = { clsId: ids.clsId, sepId: ids.sepId, padId: ids.padId };
   const trainDocs = encodeDocuments(splits.train, tok);
   const valDocs = encodeDocuments(splits.validation, tok);
-  ctx.log(`corpus ${cfg.corpus}: ${splits.train.length} training documents, ${splits.validation.length} validation; WordPiece vocabulary ${tok.vocabSize}`);
-  const mlmOpts: MlmOptions = { vocabSize: tok.vocabSize, maskId: ids.maskId, specialIds: [ids.padId, ids.clsId, ids.sepId, ids.maskId] };
+  ctx.log(
+    `corpus ${cfg.corpus}: ${splits.train.length} training documents, ${splits.validation.length} validation; WordPiece vocabulary ${tok.vocabSize}`,
+  );
+  const mlmOpts: MlmOptions = {
+    vocabSize: tok.vocabSize,
+    maskId: ids.maskId,
+    specialIds: [ids.padId, ids.clsId, ids.sepId, ids.maskId],
+  };
 
   const tasks: EncodedTask[] = [];
   for (const name of cfg.finetune.tasks) {
-    const t = encodeTask(name, tok, ids, { maxLen: T, splitSeed: cfg.splitSeed, maxTrain: cfg.finetune.maxTrainExamples, maxTest: cfg.finetune.maxTestExamples });
+    const t = encodeTask(name, tok, ids, {
+      maxLen: T,
+      splitSeed: cfg.splitSeed,
+      maxTrain: cfg.finetune.maxTrainExamples,
+      maxTest: cfg.finetune.maxTestExamples,
+    });
     if ('skipped' in t) {
       ctx.log(`task skipped: ${t.skipped}`);
       if (!state.skippedTasks.includes(t.skipped)) state.skippedTasks.push(t.skipped);
       continue;
     }
-    ctx.log(`task ${t.name}: ${t.labels.length} classes, ${t.train.examples.length} training and ${t.test.examples.length} test examples`);
+    ctx.log(
+      `task ${t.name}: ${t.labels.length} classes, ${t.train.examples.length} training and ${t.test.examples.length} test examples`,
+    );
     tasks.push(t);
   }
   if (tasks.length === 0) throw new Error('no fine-tuning task is available; see the notes above');
@@ -162,7 +192,12 @@ export async function runNsp(cfg: NspConfig, ctx: ExperimentContext): Promise<vo
     }
     if (!fs.existsSync(path.join(ckDir, 'state.json'))) metrics.truncate(state.metricsBytes);
     const examples = buildBertInputs(trainDocs, { format: v.format, ...inputIds, maxLen: T, seed });
-    const valExamples = buildBertInputs(valDocs, { format: v.format, ...inputIds, maxLen: T, seed: cfg.splitSeed }).slice(0, cfg.pretrain.evalExamples);
+    const valExamples = buildBertInputs(valDocs, {
+      format: v.format,
+      ...inputIds,
+      maxLen: T,
+      seed: cfg.splitSeed,
+    }).slice(0, cfg.pretrain.evalExamples);
     const meanReal = examples.reduce((a, e) => a + e.length, 0) / examples.length;
     const p = cfg.pretrain;
     const steps = Math.max(1, Math.round(p.tokens / (p.batchSize * meanReal)));
@@ -183,10 +218,14 @@ export async function runNsp(cfg: NspConfig, ctx: ExperimentContext): Promise<vo
     for (let s = 0; s < valExamples.length; s += p.batchSize) {
       const idx = Int32Array.from({ length: Math.min(p.batchSize, valExamples.length - s) }, (_, i) => s + i);
       const b = gatherRows(valExamples, idx, T);
-      const m = maskBatch(b.inputIds, T, { masking: 'dynamic', seed: cfg.splitSeed, epoch: 0 }, mlmOpts, { sequenceIndices: idx });
+      const m = maskBatch(b.inputIds, T, { masking: 'dynamic', seed: cfg.splitSeed, epoch: 0 }, mlmOpts, {
+        sequenceIndices: idx,
+      });
       valBatches.push({ ...b, inputIds: m.inputs, mlmLabels: m.labels, nspLabels: nsp ? b.nsp : null });
     }
-    ctx.log(`${unitName(v.name, seed)}: ${examples.length} inputs (mean ${meanReal.toFixed(1)} real tokens), ${steps} steps of ${p.batchSize}`);
+    ctx.log(
+      `${unitName(v.name, seed)}: ${examples.length} inputs (mean ${meanReal.toFixed(1)} real tokens), ${steps} steps of ${p.batchSize}`,
+    );
     const result = await train<PretrainBatch>({
       name: unitName(v.name, seed),
       model,
@@ -227,7 +266,9 @@ export async function runNsp(cfg: NspConfig, ctx: ExperimentContext): Promise<vo
       extraFiles: { 'tokenizer.json': fs.readFileSync(tokPath, 'utf8') },
       progress: ctx.progress,
     });
-    ctx.progress.done(`${unitName(v.name, seed)}: val MLM ${result.finalLoss['val.mlm']?.toFixed(3)}${nsp ? `, NSP ${result.finalLoss['val.nsp']?.toFixed(3)}` : ''}`);
+    ctx.progress.done(
+      `${unitName(v.name, seed)}: val MLM ${result.finalLoss['val.mlm']?.toFixed(3)}${nsp ? `, NSP ${result.finalLoss['val.nsp']?.toFixed(3)}` : ''}`,
+    );
     state.pretrain.push({
       variant: v.name,
       format: v.format,
@@ -264,7 +305,8 @@ export async function runNsp(cfg: NspConfig, ctx: ExperimentContext): Promise<vo
       name,
       model,
       train: source,
-      lossFn: (b, fctx) => model.classificationLoss({ ...tensors(b, T), labels: tf.tensor1d(b.labels, 'int32') }, fctx),
+      lossFn: (b, fctx) =>
+        model.classificationLoss({ ...tensors(b, T), labels: tf.tensor1d(b.labels, 'int32') }, fctx),
       evalSets: {},
       tokensIn: realTokens,
       cfg: {
@@ -308,8 +350,20 @@ export async function runNsp(cfg: NspConfig, ctx: ExperimentContext): Promise<vo
       testExamples: gold.length,
       trainLoss: result.trainLoss,
     };
-    metrics.append({ model: name, phase: 'finetune', split: 'test', variant, seed, task: task.name, step: result.steps, accuracy: res.accuracy, macroF1: res.macroF1 });
-    ctx.progress.done(`${name}: test accuracy ${(res.accuracy * 100).toFixed(1)}%, macro-F1 ${(res.macroF1 * 100).toFixed(1)}`);
+    metrics.append({
+      model: name,
+      phase: 'finetune',
+      split: 'test',
+      variant,
+      seed,
+      task: task.name,
+      step: result.steps,
+      accuracy: res.accuracy,
+      macroF1: res.macroF1,
+    });
+    ctx.progress.done(
+      `${name}: test accuracy ${(res.accuracy * 100).toFixed(1)}%, macro-F1 ${(res.macroF1 * 100).toFixed(1)}`,
+    );
     state.finetune.push(res);
     model.dispose();
     finishUnit(key);
@@ -330,22 +384,37 @@ export async function runNsp(cfg: NspConfig, ctx: ExperimentContext): Promise<vo
     }
   }
 
-  writeJSONAtomic(path.join(dir, 'summary.json'), summarize(cfg, state, tasks.map((t) => t.name)));
+  writeJSONAtomic(
+    path.join(dir, 'summary.json'),
+    summarize(
+      cfg,
+      state,
+      tasks.map((t) => t.name),
+    ),
+  );
 }
 
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-const std = (xs: number[]) => (xs.length < 2 ? 0 : Math.sqrt(xs.reduce((a, x) => a + (x - mean(xs)) ** 2, 0) / (xs.length - 1)));
+const std = (xs: number[]) =>
+  xs.length < 2 ? 0 : Math.sqrt(xs.reduce((a, x) => a + (x - mean(xs)) ** 2, 0) / (xs.length - 1));
 
 /** Mean and sample standard deviation over seeds, per variant and task (RoBERTa Table 2's layout). */
 export function summarize(cfg: NspConfig, state: RunState, tasks: string[]) {
   const rows = [...(cfg.baseline ? [BASELINE] : []), ...cfg.variants.map((v) => v.name)].map((variant) => {
-    const cells: Record<string, { accuracy: { mean: number; std: number }; macroF1: { mean: number; std: number }; n: number }> = {};
+    const cells: Record<
+      string,
+      { accuracy: { mean: number; std: number }; macroF1: { mean: number; std: number }; n: number }
+    > = {};
     for (const task of tasks) {
       const rs = state.finetune.filter((r) => r.variant === variant && r.task === task);
       if (rs.length === 0) continue;
       const acc = rs.map((r) => r.accuracy);
       const f1 = rs.map((r) => r.macroF1);
-      cells[task] = { accuracy: { mean: mean(acc), std: std(acc) }, macroF1: { mean: mean(f1), std: std(f1) }, n: rs.length };
+      cells[task] = {
+        accuracy: { mean: mean(acc), std: std(acc) },
+        macroF1: { mean: mean(f1), std: std(f1) },
+        n: rs.length,
+      };
     }
     const pre = state.pretrain.filter((r) => r.variant === variant);
     const v = cfg.variants.find((x) => x.name === variant);
@@ -354,10 +423,22 @@ export function summarize(cfg: NspConfig, state: RunState, tasks: string[]) {
       format: v?.format ?? null,
       masking: v?.masking ?? null,
       nsp: v ? formatHasNsp(v.format) : null,
-      pretrainMlmLoss: pre.length ? { mean: mean(pre.map((r) => r.finalMlmLoss)), std: std(pre.map((r) => r.finalMlmLoss)) } : null,
-      pretrainNspLoss: pre.length && pre[0].finalNspLoss !== null ? { mean: mean(pre.map((r) => r.finalNspLoss!)), std: std(pre.map((r) => r.finalNspLoss!)) } : null,
+      pretrainMlmLoss: pre.length
+        ? { mean: mean(pre.map((r) => r.finalMlmLoss)), std: std(pre.map((r) => r.finalMlmLoss)) }
+        : null,
+      pretrainNspLoss:
+        pre.length && pre[0].finalNspLoss !== null
+          ? { mean: mean(pre.map((r) => r.finalNspLoss!)), std: std(pre.map((r) => r.finalNspLoss!)) }
+          : null,
       tasks: cells,
     };
   });
-  return { tasks, seeds: cfg.seeds, table: rows, pretrain: state.pretrain, finetune: state.finetune, skippedTasks: state.skippedTasks };
+  return {
+    tasks,
+    seeds: cfg.seeds,
+    table: rows,
+    pretrain: state.pretrain,
+    finetune: state.finetune,
+    skippedTasks: state.skippedTasks,
+  };
 }

@@ -82,27 +82,38 @@ export function validate(c: ScalingConfig): void {
   const fail = (msg: string): never => {
     throw new UserError(msg);
   };
-  for (const k of ['seed'] as const) if (!Number.isInteger(c[k]) || c[k] < 0) fail(`${k} must be a non-negative integer, got ${c[k]}`);
-  for (const k of ['seqLen', 'batchSize'] as const) if (!posInt(c[k])) fail(`${k} must be a positive integer, got ${c[k]}`);
-  if (!['bpe', 'char'].includes(c.tokenizer.kind)) fail(`tokenizer.kind must be bpe or char, got '${c.tokenizer.kind}'`);
+  for (const k of ['seed'] as const)
+    if (!Number.isInteger(c[k]) || c[k] < 0) fail(`${k} must be a non-negative integer, got ${c[k]}`);
+  for (const k of ['seqLen', 'batchSize'] as const)
+    if (!posInt(c[k])) fail(`${k} must be a positive integer, got ${c[k]}`);
+  if (!['bpe', 'char'].includes(c.tokenizer.kind))
+    fail(`tokenizer.kind must be bpe or char, got '${c.tokenizer.kind}'`);
   if (c.tokenizer.kind === 'bpe' && (!posInt(c.tokenizer.vocabSize) || c.tokenizer.vocabSize < 260)) {
-    fail(`tokenizer.vocabSize must be an integer >= 260 for bpe (256 bytes + specials + merges), got ${c.tokenizer.vocabSize}`);
+    fail(
+      `tokenizer.vocabSize must be an integer >= 260 for bpe (256 bytes + specials + merges), got ${c.tokenizer.vocabSize}`,
+    );
   }
-  if (!Array.isArray(c.models) || c.models.length === 0) fail('models must be a non-empty array of {numLayers, dModel, numHeads}');
+  if (!Array.isArray(c.models) || c.models.length === 0)
+    fail('models must be a non-empty array of {numLayers, dModel, numHeads}');
   const seen = new Set<string>();
   for (const m of c.models) {
     if (!posInt(m.numLayers) || !posInt(m.dModel) || !posInt(m.numHeads)) {
       fail(`each model needs positive integers numLayers, dModel, numHeads; got ${JSON.stringify(m)}`);
     }
-    if (m.dModel % m.numHeads !== 0) fail(`model ${modelName(m)}: dModel ${m.dModel} is not divisible by numHeads ${m.numHeads}`);
+    if (m.dModel % m.numHeads !== 0)
+      fail(`model ${modelName(m)}: dModel ${m.dModel} is not divisible by numHeads ${m.numHeads}`);
     if (seen.has(modelName(m))) fail(`model ${modelName(m)} appears twice`);
     seen.add(modelName(m));
   }
   const t = c.train;
-  for (const k of ['steps', 'evalEvery', 'evalBatches', 'logEvery'] as const) if (!posInt(t[k])) fail(`train.${k} must be a positive integer, got ${t[k]}`);
-  if (!Number.isInteger(t.checkpointEvery) || t.checkpointEvery < 0) fail(`train.checkpointEvery must be a non-negative integer, got ${t.checkpointEvery}`);
+  for (const k of ['steps', 'evalEvery', 'evalBatches', 'logEvery'] as const)
+    if (!posInt(t[k])) fail(`train.${k} must be a positive integer, got ${t[k]}`);
+  if (!Number.isInteger(t.checkpointEvery) || t.checkpointEvery < 0)
+    fail(`train.checkpointEvery must be a non-negative integer, got ${t.checkpointEvery}`);
   if (!(t.lr > 0)) fail(`train.lr must be positive, got ${t.lr}`);
-  if (!(t.minLrRatio >= 0 && t.minLrRatio <= 1)) fail(`train.minLrRatio must be in [0, 1], got ${t.minLrRatio}`);
+  if (!(t.minLrRatio >= 0 && t.minLrRatio <= 1))
+    fail(`train.minLrRatio must be in [0, 1], got ${t.minLrRatio}`);
   if (!(t.dropout >= 0 && t.dropout < 1)) fail(`train.dropout must be in [0, 1), got ${t.dropout}`);
-  if (!Number.isInteger(c.fit.bootstrap) || c.fit.bootstrap < 0) fail(`fit.bootstrap must be a non-negative integer, got ${c.fit.bootstrap}`);
+  if (!Number.isInteger(c.fit.bootstrap) || c.fit.bootstrap < 0)
+    fail(`fit.bootstrap must be a non-negative integer, got ${c.fit.bootstrap}`);
 }

@@ -5,7 +5,8 @@ import { runScaling } from './run.js';
 
 export const experiment: Experiment<ScalingConfig> = {
   name: 'scaling',
-  description: 'GPT models of many sizes on one corpus and budget; power-law fits of loss in N and C (Kaplan et al. 2020)',
+  description:
+    'GPT models of many sizes on one corpus and budget; power-law fits of loss in N and C (Kaplan et al. 2020)',
   defaults,
   presets,
   validate,

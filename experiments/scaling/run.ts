@@ -9,10 +9,18 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { ExperimentContext } from '@pretrain-lab/cli';
 import { writeJSONAtomic } from '@pretrain-lab/cli';
-import { BatchStream, evalBatches, loadCorpus, prepareData, splitDocuments, documentText, END_OF_TEXT } from '@pretrain-lab/data';
+import {
+  BatchStream,
+  documentText,
+  END_OF_TEXT,
+  evalBatches,
+  loadCorpus,
+  prepareData,
+  splitDocuments,
+} from '@pretrain-lab/data';
 import { GPT, resolveGPTConfig } from '@pretrain-lab/models';
 import { countParams, fitScalingSummary, type LearningCurve } from '@pretrain-lab/scaling';
-import { loadTokenizer, saveTokenizer, trainTokenizer, type Tokenizer } from '@pretrain-lab/tokenizers';
+import { loadTokenizer, saveTokenizer, type Tokenizer, trainTokenizer } from '@pretrain-lab/tokenizers';
 import { MetricsWriter, readMetrics, trainLanguageModel } from '@pretrain-lab/train';
 import { modelName, type ScalingConfig } from './config.js';
 
@@ -37,15 +45,21 @@ interface RunState {
 }
 
 function buildTokenizer(cfg: ScalingConfig, trainTexts: string[]): Tokenizer {
-  if (cfg.tokenizer.kind === 'char') return trainTokenizer('char', trainTexts, { specialTokens: [END_OF_TEXT], unkToken: '<unk>' });
-  return trainTokenizer('bpe', trainTexts, { vocabSize: cfg.tokenizer.vocabSize, specialTokens: [END_OF_TEXT] });
+  if (cfg.tokenizer.kind === 'char')
+    return trainTokenizer('char', trainTexts, { specialTokens: [END_OF_TEXT], unkToken: '<unk>' });
+  return trainTokenizer('bpe', trainTexts, {
+    vocabSize: cfg.tokenizer.vocabSize,
+    specialTokens: [END_OF_TEXT],
+  });
 }
 
 export async function runScaling(cfg: ScalingConfig, ctx: ExperimentContext): Promise<void> {
   const dir = ctx.run.dir;
   const metrics = new MetricsWriter(path.join(dir, 'metrics.jsonl'));
   const statePath = path.join(dir, 'run-state.json');
-  const state: RunState = fs.existsSync(statePath) ? JSON.parse(fs.readFileSync(statePath, 'utf8')) : { finished: [], metricsBytes: 0 };
+  const state: RunState = fs.existsSync(statePath)
+    ? JSON.parse(fs.readFileSync(statePath, 'utf8'))
+    : { finished: [], metricsBytes: 0 };
 
   // Data: split by document, tokenizer trained on the training split only.
   const docs = loadCorpus(cfg.corpus);
@@ -58,7 +72,9 @@ export async function runScaling(cfg: ScalingConfig, ctx: ExperimentContext): Pr
     const trainDocs = splitDocuments(docs, { seed: cfg.seed }).train;
     tokenizer = buildTokenizer(cfg, trainDocs.map(documentText));
     saveTokenizer(tokenizer, tokPath);
-    ctx.log(`tokenizer ${tokenizer.kind}, vocabulary ${tokenizer.vocabSize}, trained in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    ctx.log(
+      `tokenizer ${tokenizer.kind}, vocabulary ${tokenizer.vocabSize}, trained in ${((Date.now() - t0) / 1000).toFixed(1)} s`,
+    );
   }
   const data = prepareData(docs, tokenizer, { seed: cfg.seed, seqLen: cfg.seqLen });
   writeJSONAtomic(path.join(dir, 'data-manifest.json'), { corpus: cfg.corpus, ...data.manifest });
@@ -68,7 +84,9 @@ export async function runScaling(cfg: ScalingConfig, ctx: ExperimentContext): Pr
       `validation ${data.packed.validation.count} sequences`,
   );
   const budget = cfg.train.steps * cfg.batchSize * cfg.seqLen;
-  ctx.log(`budget per model: ${cfg.train.steps} steps x ${cfg.batchSize * cfg.seqLen} tokens = ${budget.toLocaleString('en-US')} tokens (${(budget / Math.max(trainTokens, 1)).toFixed(2)} epochs)`);
+  ctx.log(
+    `budget per model: ${cfg.train.steps} steps x ${cfg.batchSize * cfg.seqLen} tokens = ${budget.toLocaleString('en-US')} tokens (${(budget / Math.max(trainTokens, 1)).toFixed(2)} epochs)`,
+  );
   const valBatches = evalBatches(data.packed.validation, cfg.batchSize, cfg.train.evalBatches);
 
   // Continue after the last finished model: drop rows written by a model that did not finish
@@ -94,7 +112,9 @@ export async function runScaling(cfg: ScalingConfig, ctx: ExperimentContext): Pr
     const counts = countParams({ ...gptCfg, dFF: gptCfg.dFF });
     const model = new GPT(gptCfg, cfg.seed);
     const N = counts.nonEmbedding;
-    ctx.log(`${name}: N = ${N.toLocaleString('en-US')} non-embedding parameters (${model.params.count().toLocaleString('en-US')} in all)${resumeFrom ? ', resuming from its checkpoint' : ''}`);
+    ctx.log(
+      `${name}: N = ${N.toLocaleString('en-US')} non-embedding parameters (${model.params.count().toLocaleString('en-US')} in all)${resumeFrom ? ', resuming from its checkpoint' : ''}`,
+    );
     const train = new BatchStream(data.packed.train, { batchSize: cfg.batchSize, seed: cfg.seed });
     const t = cfg.train;
     const result = await trainLanguageModel({
@@ -108,7 +128,13 @@ export async function runScaling(cfg: ScalingConfig, ctx: ExperimentContext): Pr
         lr: t.lr,
         minLr: t.lr * t.minLrRatio,
         warmupSteps: t.warmupSteps,
-        adamw: { beta1: t.beta1, beta2: t.beta2, eps: 1e-8, weightDecay: t.weightDecay, gradClip: t.gradClip },
+        adamw: {
+          beta1: t.beta1,
+          beta2: t.beta2,
+          eps: 1e-8,
+          weightDecay: t.weightDecay,
+          gradClip: t.gradClip,
+        },
         evalEvery: t.evalEvery,
         logEvery: t.logEvery,
         checkpointEvery: t.checkpointEvery,
@@ -138,7 +164,9 @@ export async function runScaling(cfg: ScalingConfig, ctx: ExperimentContext): Pr
       compute: 6 * N * result.tokens,
       tokensPerSec: Math.round(result.tokensPerSec),
     };
-    ctx.progress.done(`${name}: val loss ${summary.finalValLoss.toFixed(4)} after ${summary.tokens.toLocaleString('en-US')} tokens, ${summary.tokensPerSec} tokens/s`);
+    ctx.progress.done(
+      `${name}: val loss ${summary.finalValLoss.toFixed(4)} after ${summary.tokens.toLocaleString('en-US')} tokens, ${summary.tokensPerSec} tokens/s`,
+    );
     state.finished.push(summary);
     state.metricsBytes = metrics.size();
     writeJSONAtomic(statePath, state);
@@ -158,7 +186,9 @@ export async function runScaling(cfg: ScalingConfig, ctx: ExperimentContext): Pr
   const fits = fitScalingSummary(state.finished, curves, { seed: cfg.seed, bootstrap: cfg.fit.bootstrap });
   writeJSONAtomic(path.join(dir, 'summary.json'), { models: state.finished, fits });
   if (fits.params) {
-    const ci = fits.params.ci ? ` (95% CI ${fits.params.ci[0].toFixed(3)} to ${fits.params.ci[1].toFixed(3)})` : '';
+    const ci = fits.params.ci
+      ? ` (95% CI ${fits.params.ci[0].toFixed(3)} to ${fits.params.ci[1].toFixed(3)})`
+      : '';
     ctx.log(`L(N) exponent a_N = ${fits.params.a.toFixed(3)}${ci}; Kaplan: 0.076`);
   }
   if (fits.compute) ctx.log(`L(C) exponent a_C = ${fits.compute.a.toFixed(3)}; Kaplan: 0.050`);

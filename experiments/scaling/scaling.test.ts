@@ -18,7 +18,11 @@ const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'scaling-test-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 function lab(args: string[]) {
-  const r = spawnSync(node[0], [...node.slice(1), ...args], { cwd: root, encoding: 'utf8', env: { ...process.env, PRETRAIN_LAB_BACKEND: 'wasm' } });
+  const r = spawnSync(node[0], [...node.slice(1), ...args], {
+    cwd: root,
+    encoding: 'utf8',
+    env: { ...process.env, PRETRAIN_LAB_BACKEND: 'wasm' },
+  });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -62,29 +66,46 @@ describe('pnpm exp scaling --preset smoke', () => {
     const results = path.join(tmp, 'results');
     const first = lab(['figures', '--results', results, '--docs', docs]);
     expect(first.code).toBe(0);
-    const files = ['figures/scaling-loss-vs-compute', 'figures/scaling-loss-vs-params', 'figures/scaling-loss-vs-tokens']
+    const files = [
+      'figures/scaling-loss-vs-compute',
+      'figures/scaling-loss-vs-params',
+      'figures/scaling-loss-vs-tokens',
+    ]
       .flatMap((f) => [`${f}.svg`, `${f}.png`])
       .concat('experiments/scaling.md');
     const bytes = files.map((f) => fs.readFileSync(path.join(docs, f)));
     expect(lab(['figures', '--results', results, '--docs', docs]).code).toBe(0);
-    files.forEach((f, i) => expect(fs.readFileSync(path.join(docs, f)).equals(bytes[i]), f).toBe(true));
+    files.forEach((f, i) => {
+      expect(fs.readFileSync(path.join(docs, f)).equals(bytes[i]), f).toBe(true);
+    });
     expect(fs.readFileSync(path.join(docs, 'experiments/scaling.md'), 'utf8')).toContain('0.076');
   });
 });
 
 describe('kill -9 and --resume', () => {
-  const longer = ['--train.steps=40', '--train.checkpointEvery=5', '--train.evalEvery=10', '--train.logEvery=5'];
+  const longer = [
+    '--train.steps=40',
+    '--train.checkpointEvery=5',
+    '--train.evalEvery=10',
+    '--train.logEvery=5',
+  ];
 
   it('ends with exactly the metrics of an uninterrupted run', async () => {
     const straight = path.join(tmp, 'straight');
-    expect(lab(['exp', 'scaling', '--preset', 'smoke', '--out', straight, '--quiet', ...longer]).code).toBe(0);
+    expect(lab(['exp', 'scaling', '--preset', 'smoke', '--out', straight, '--quiet', ...longer]).code).toBe(
+      0,
+    );
 
     const killed = path.join(tmp, 'killed');
-    const child: ChildProcess = spawn(node[0], [...node.slice(1), 'exp', 'scaling', '--preset', 'smoke', '--out', killed, '--quiet', ...longer], {
-      cwd: root,
-      env: { ...process.env, PRETRAIN_LAB_BACKEND: 'wasm' },
-      stdio: 'ignore',
-    });
+    const child: ChildProcess = spawn(
+      node[0],
+      [...node.slice(1), 'exp', 'scaling', '--preset', 'smoke', '--out', killed, '--quiet', ...longer],
+      {
+        cwd: root,
+        env: { ...process.env, PRETRAIN_LAB_BACKEND: 'wasm' },
+        stdio: 'ignore',
+      },
+    );
     // Kill while the second model is mid-way: its first checkpoint exists, it has not finished.
     const marker = path.join(killed, 'checkpoints', 'L1-D16', 'state.json');
     const deadline = Date.now() + 90_000;
@@ -114,14 +135,38 @@ describe('kill -9 and --resume', () => {
 describe('bad input: one line, exit code 2, no stack trace', () => {
   const cases: [string, string[], RegExp][] = [
     ['unknown experiment', ['exp', 'scalingg'], /^error: unknown experiment 'scalingg'; valid: .*scaling/],
-    ['unknown preset', ['exp', 'scaling', '--preset', 'huge'], /^error: unknown preset 'huge' for experiment 'scaling'; valid: smoke, default, full/],
-    ['unknown config key', ['exp', 'scaling', '--train.lrr=1'], /^error: unknown config key 'train.lrr'; valid keys: train\.steps, train\.lr/],
-    ['value of the wrong type', ['exp', 'scaling', '--train.lr=fast'], /^error: --train.lr: expected a number, got 'fast'/],
-    ['value out of range', ['exp', 'scaling', '--preset', 'smoke', '--train.steps=-3'], /^error: train.steps must be a positive integer, got -3/],
-    ['unknown corpus', ['exp', 'scaling', '--preset', 'smoke', '--corpus=nocorpus', '--out', path.join(tmp, 'nc')], /^error: .*nocorpus.*brown/],
+    [
+      'unknown preset',
+      ['exp', 'scaling', '--preset', 'huge'],
+      /^error: unknown preset 'huge' for experiment 'scaling'; valid: smoke, default, full/,
+    ],
+    [
+      'unknown config key',
+      ['exp', 'scaling', '--train.lrr=1'],
+      /^error: unknown config key 'train.lrr'; valid keys: train\.steps, train\.lr/,
+    ],
+    [
+      'value of the wrong type',
+      ['exp', 'scaling', '--train.lr=fast'],
+      /^error: --train.lr: expected a number, got 'fast'/,
+    ],
+    [
+      'value out of range',
+      ['exp', 'scaling', '--preset', 'smoke', '--train.steps=-3'],
+      /^error: train.steps must be a positive integer, got -3/,
+    ],
+    [
+      'unknown corpus',
+      ['exp', 'scaling', '--preset', 'smoke', '--corpus=nocorpus', '--out', path.join(tmp, 'nc')],
+      /^error: .*nocorpus.*brown/,
+    ],
     ['unknown backend', ['exp', 'scaling', '--backend', 'tpu'], /^error: unknown backend 'tpu'; valid: auto/],
     ['unknown command', ['frobnicate'], /^error: .*frobnicate.*valid commands: exp/],
-    ['resume of a non-run', ['exp', 'scaling', '--resume', os.tmpdir()], /^error: --resume .*: not a run directory/],
+    [
+      'resume of a non-run',
+      ['exp', 'scaling', '--resume', os.tmpdir()],
+      /^error: --resume .*: not a run directory/,
+    ],
   ];
   for (const [what, args, pattern] of cases) {
     it(what, () => {

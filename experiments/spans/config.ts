@@ -93,15 +93,27 @@ export function settingName(s: SpanSetting): string {
 }
 
 /** The settings to pretrain, each once: the span sweep, then the rates not already in it. */
-export function settings(c: SpansConfig): (SpanSetting & { name: string; group: 'span' | 'rate' | 'both' })[] {
+export function settings(
+  c: SpansConfig,
+): (SpanSetting & { name: string; group: 'span' | 'rate' | 'both' })[] {
   const out: (SpanSetting & { name: string; group: 'span' | 'rate' | 'both' })[] = [];
   for (const m of c.meanSpans) {
     const both = m === c.rateSpan && c.rates.includes(c.spanRate);
-    out.push({ meanSpan: m, rate: c.spanRate, group: both ? 'both' : 'span', name: settingName({ meanSpan: m, rate: c.spanRate }) });
+    out.push({
+      meanSpan: m,
+      rate: c.spanRate,
+      group: both ? 'both' : 'span',
+      name: settingName({ meanSpan: m, rate: c.spanRate }),
+    });
   }
   for (const r of c.rates) {
     if (r === c.spanRate && c.meanSpans.includes(c.rateSpan)) continue;
-    out.push({ meanSpan: c.rateSpan, rate: r, group: 'rate', name: settingName({ meanSpan: c.rateSpan, rate: r }) });
+    out.push({
+      meanSpan: c.rateSpan,
+      rate: r,
+      group: 'rate',
+      name: settingName({ meanSpan: c.rateSpan, rate: r }),
+    });
   }
   return out;
 }
@@ -112,19 +124,39 @@ export function validate(c: SpansConfig): void {
   const fail = (msg: string): never => {
     throw new UserError(msg);
   };
-  if (!Array.isArray(c.seeds) || c.seeds.length === 0 || !c.seeds.every((s) => Number.isInteger(s) && s >= 0)) {
+  if (
+    !Array.isArray(c.seeds) ||
+    c.seeds.length === 0 ||
+    !c.seeds.every((s) => Number.isInteger(s) && s >= 0)
+  ) {
     fail(`seeds must be a non-empty array of non-negative integers, got ${JSON.stringify(c.seeds)}`);
   }
-  if (!posInt(c.tokenizer.vocabSize) || c.tokenizer.vocabSize < 200) fail(`tokenizer.vocabSize must be an integer >= 200 (100 sentinels included), got ${c.tokenizer.vocabSize}`);
-  for (const k of ['dModel', 'numLayers', 'numHeads', 'dFF'] as const) if (!posInt(c.model[k])) fail(`model.${k} must be a positive integer, got ${c.model[k]}`);
-  if (c.model.dModel % c.model.numHeads !== 0) fail(`model.dModel ${c.model.dModel} is not divisible by model.numHeads ${c.model.numHeads}`);
-  for (const m of [...c.meanSpans, c.rateSpan]) if (!(m >= 1)) fail(`mean span lengths must be >= 1, got ${m}`);
-  for (const r of [...c.rates, c.spanRate]) if (!(r > 0 && r < 1)) fail(`corruption rates must be in (0, 1), got ${r}`);
+  if (!posInt(c.tokenizer.vocabSize) || c.tokenizer.vocabSize < 200)
+    fail(
+      `tokenizer.vocabSize must be an integer >= 200 (100 sentinels included), got ${c.tokenizer.vocabSize}`,
+    );
+  for (const k of ['dModel', 'numLayers', 'numHeads', 'dFF'] as const)
+    if (!posInt(c.model[k])) fail(`model.${k} must be a positive integer, got ${c.model[k]}`);
+  if (c.model.dModel % c.model.numHeads !== 0)
+    fail(`model.dModel ${c.model.dModel} is not divisible by model.numHeads ${c.model.numHeads}`);
+  for (const m of [...c.meanSpans, c.rateSpan])
+    if (!(m >= 1)) fail(`mean span lengths must be >= 1, got ${m}`);
+  for (const r of [...c.rates, c.spanRate])
+    if (!(r > 0 && r < 1)) fail(`corruption rates must be in (0, 1), got ${r}`);
   const p = c.pretrain;
-  for (const k of ['inputLength', 'steps', 'batchSize', 'evalEvery', 'evalExamples', 'logEvery'] as const) if (!posInt(p[k])) fail(`pretrain.${k} must be a positive integer, got ${p[k]}`);
+  for (const k of ['inputLength', 'steps', 'batchSize', 'evalEvery', 'evalExamples', 'logEvery'] as const)
+    if (!posInt(p[k])) fail(`pretrain.${k} must be a positive integer, got ${p[k]}`);
   if (p.inputLength < 8) fail(`pretrain.inputLength must be at least 8, got ${p.inputLength}`);
   const f = c.finetune;
-  for (const k of ['steps', 'batchSize', 'maxInputLength', 'maxTargetLength', 'maxTrainExamples', 'maxTestExamples'] as const) if (!posInt(f[k])) fail(`finetune.${k} must be a positive integer, got ${f[k]}`);
+  for (const k of [
+    'steps',
+    'batchSize',
+    'maxInputLength',
+    'maxTargetLength',
+    'maxTrainExamples',
+    'maxTestExamples',
+  ] as const)
+    if (!posInt(f[k])) fail(`finetune.${k} must be a positive integer, got ${f[k]}`);
   if (!Array.isArray(f.tasks) || f.tasks.length === 0) fail('finetune.tasks must name at least one task');
 }
 

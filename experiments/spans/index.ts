@@ -5,7 +5,8 @@ import { runSpans } from './run.js';
 
 export const experiment: Experiment<SpansConfig> = {
   name: 'spans',
-  description: 'T5 span corruption: mean span length and corruption rate, judged text to text (Raffel et al. 2020, Tables 6-7)',
+  description:
+    'T5 span corruption: mean span length and corruption rate, judged text to text (Raffel et al. 2020, Tables 6-7)',
   defaults,
   presets,
   validate,

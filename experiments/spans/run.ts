@@ -9,17 +9,25 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import * as tf from '@tensorflow/tfjs';
 import type { ExperimentContext } from '@pretrain-lab/cli';
 import { writeJSONAtomic } from '@pretrain-lab/cli';
 import { documentText, IndexStream, loadCorpus, splitDocuments } from '@pretrain-lab/data';
 import { resolveT5Config, T5 } from '@pretrain-lab/models';
 import { randomSpansHelper, spanCorruption } from '@pretrain-lab/objectives';
 import { Rng } from '@pretrain-lab/runtime';
-import { accuracy, loadTask, macroF1, meanRouge, type Task, TaskUnavailableError, textToText } from '@pretrain-lab/tasks';
+import {
+  accuracy,
+  loadTask,
+  macroF1,
+  meanRouge,
+  type Task,
+  TaskUnavailableError,
+  textToText,
+} from '@pretrain-lab/tasks';
 import { loadTokenizer, saveTokenizer, UnigramTokenizer } from '@pretrain-lab/tokenizers';
 import { loadCheckpoint, MetricsWriter, train } from '@pretrain-lab/train';
-import { BASELINE, settings, type SpansConfig } from './config.js';
+import * as tf from '@tensorflow/tfjs';
+import { BASELINE, type SpansConfig, settings } from './config.js';
 
 interface Seq2SeqBatch {
   inputIds: Int32Array;
@@ -45,13 +53,24 @@ const PREFIX: Record<string, string> = {
   'kjv-web-paraphrase': 'paraphrase',
 };
 
-const slug = (s: string) => s.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
+const slug = (s: string) =>
+  s
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-|-$/g, '');
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(xs.length, 1);
-const std = (xs: number[]) => (xs.length < 2 ? 0 : Math.sqrt(xs.reduce((a, x) => a + (x - mean(xs)) ** 2, 0) / (xs.length - 1)));
+const std = (xs: number[]) =>
+  xs.length < 2 ? 0 : Math.sqrt(xs.reduce((a, x) => a + (x - mean(xs)) ** 2, 0) / (xs.length - 1));
 const stat = (xs: number[]) => ({ mean: mean(xs), std: std(xs) });
 
 /** Pad rows of ids to one batch: inputs with pad and a mask, labels with -100. */
-function collate(inputs: readonly Int32Array[], targets: readonly Int32Array[], inLen: number, outLen: number, padId: number): Seq2SeqBatch {
+function collate(
+  inputs: readonly Int32Array[],
+  targets: readonly Int32Array[],
+  inLen: number,
+  outLen: number,
+  padId: number,
+): Seq2SeqBatch {
   const rows = inputs.length;
   const inputIds = new Int32Array(rows * inLen).fill(padId);
   const attentionMask = new Int32Array(rows * inLen);
@@ -88,7 +107,8 @@ function loadTextTask(name: string, tok: UnigramTokenizer, cfg: SpansConfig): Ta
   try {
     task = loadTask(name, { seed: cfg.splitSeed });
   } catch (e) {
-    if (e instanceof TaskUnavailableError || (e as Error).name === 'TaskUnavailableError') return { skipped: `${name}: ${(e as Error).message}` };
+    if (e instanceof TaskUnavailableError || (e as Error).name === 'TaskUnavailableError')
+      return { skipped: `${name}: ${(e as Error).message}` };
     throw e;
   }
   const t2t = textToText(task, PREFIX[name] ?? name);
@@ -109,7 +129,10 @@ function loadTextTask(name: string, tok: UnigramTokenizer, cfg: SpansConfig): Ta
       inputs: train.map((e) => withEos(tok.encode(e.input), f.maxInputLength, tok.eosId)),
       targets: train.map((e) => withEos(tok.encode(e.target), f.maxTargetLength, tok.eosId)),
     },
-    test: { inputs: test.map((e) => withEos(tok.encode(e.input), f.maxInputLength, tok.eosId)), targets: test.map((e) => e.target) },
+    test: {
+      inputs: test.map((e) => withEos(tok.encode(e.input), f.maxInputLength, tok.eosId)),
+      targets: test.map((e) => e.target),
+    },
   };
 }
 
@@ -119,7 +142,13 @@ export async function runSpans(cfg: SpansConfig, ctx: ExperimentContext): Promis
   const statePath = path.join(dir, 'run-state.json');
   const state = fs.existsSync(statePath)
     ? JSON.parse(fs.readFileSync(statePath, 'utf8'))
-    : { done: [] as string[], metricsBytes: 0, pretrain: [] as any[], finetune: [] as any[], skippedTasks: [] as string[] };
+    : {
+        done: [] as string[],
+        metricsBytes: 0,
+        pretrain: [] as any[],
+        finetune: [] as any[],
+        skippedTasks: [] as string[],
+      };
   const finishUnit = (key: string) => {
     state.done.push(key);
     state.metricsBytes = metrics.size();
@@ -135,7 +164,9 @@ export async function runSpans(cfg: SpansConfig, ctx: ExperimentContext): Promis
     const t0 = Date.now();
     tok = UnigramTokenizer.train(splits.train.map(documentText), { vocabSize: cfg.tokenizer.vocabSize });
     saveTokenizer(tok, tokPath);
-    ctx.log(`Unigram tokenizer, vocabulary ${tok.vocabSize} (100 sentinels), trained in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    ctx.log(
+      `Unigram tokenizer, vocabulary ${tok.vocabSize} (100 sentinels), trained in ${((Date.now() - t0) / 1000).toFixed(1)} s`,
+    );
   }
   const stream = (docs: typeof splits.train) => {
     const parts = docs.map((d) => tok.encode(documentText(d)));
@@ -150,7 +181,9 @@ export async function runSpans(cfg: SpansConfig, ctx: ExperimentContext): Promis
   };
   const trainStream = stream(splits.train);
   const valStream = stream(splits.validation);
-  ctx.log(`corpus ${cfg.corpus}: ${trainStream.length.toLocaleString('en-US')} training tokens, ${valStream.length.toLocaleString('en-US')} validation`);
+  ctx.log(
+    `corpus ${cfg.corpus}: ${trainStream.length.toLocaleString('en-US')} training tokens, ${valStream.length.toLocaleString('en-US')} validation`,
+  );
 
   const tasks: TaskData[] = [];
   for (const name of cfg.finetune.tasks) {
@@ -160,7 +193,9 @@ export async function runSpans(cfg: SpansConfig, ctx: ExperimentContext): Promis
       if (!state.skippedTasks.includes(t.skipped)) state.skippedTasks.push(t.skipped);
       continue;
     }
-    ctx.log(`task ${t.name} (${t.kind}): ${t.train.inputs.length} training and ${t.test.inputs.length} test examples`);
+    ctx.log(
+      `task ${t.name} (${t.kind}): ${t.train.inputs.length} training and ${t.test.inputs.length} test examples`,
+    );
     tasks.push(t);
   }
   if (tasks.length === 0) throw new Error('no fine-tuning task is available; see the notes above');
@@ -206,7 +241,13 @@ export async function runSpans(cfg: SpansConfig, ctx: ExperimentContext): Promis
       next: (): Seq2SeqBatch => {
         const { indices, epoch } = order.next();
         const ex = Array.from(indices, (i) => corrupt(trainStream, i, seed, epoch));
-        return collate(ex.map((e) => e.inputs), ex.map((e) => e.targets), p.inputLength, targetsLength, 0);
+        return collate(
+          ex.map((e) => e.inputs),
+          ex.map((e) => e.targets),
+          p.inputLength,
+          targetsLength,
+          0,
+        );
       },
       getPosition: () => order.getPosition(),
       setPosition: (pos: any) => order.setPosition(pos),
@@ -214,11 +255,30 @@ export async function runSpans(cfg: SpansConfig, ctx: ExperimentContext): Promis
     const valChunks = Math.min(p.evalExamples, Math.floor(valStream.length / tokensLength));
     const valBatches: Seq2SeqBatch[] = [];
     for (let st = 0; st < valChunks; st += p.batchSize) {
-      const ex = Array.from({ length: Math.min(p.batchSize, valChunks - st) }, (_, j) => corrupt(valStream, st + j, cfg.splitSeed, 0));
-      valBatches.push(collate(ex.map((e) => e.inputs), ex.map((e) => e.targets), p.inputLength, targetsLength, 0));
+      const ex = Array.from({ length: Math.min(p.batchSize, valChunks - st) }, (_, j) =>
+        corrupt(valStream, st + j, cfg.splitSeed, 0),
+      );
+      valBatches.push(
+        collate(
+          ex.map((e) => e.inputs),
+          ex.map((e) => e.targets),
+          p.inputLength,
+          targetsLength,
+          0,
+        ),
+      );
     }
-    const meanTarget = mean(valBatches.flatMap((b) => Array.from({ length: b.rows }, (_, r) => b.labels.subarray(r * b.outLen, (r + 1) * b.outLen).filter((x) => x >= 0).length)));
-    ctx.log(`${s.name} | seed ${seed}: ${tokensLength} raw tokens -> ${p.inputLength} inputs and ${targetsLength} targets (mean ${meanTarget.toFixed(1)})`);
+    const meanTarget = mean(
+      valBatches.flatMap((b) =>
+        Array.from(
+          { length: b.rows },
+          (_, r) => b.labels.subarray(r * b.outLen, (r + 1) * b.outLen).filter((x) => x >= 0).length,
+        ),
+      ),
+    );
+    ctx.log(
+      `${s.name} | seed ${seed}: ${tokensLength} raw tokens -> ${p.inputLength} inputs and ${targetsLength} targets (mean ${meanTarget.toFixed(1)})`,
+    );
     const result = await train<Seq2SeqBatch>({
       name: `${s.name} | seed ${seed}`,
       model,
@@ -246,7 +306,9 @@ export async function runSpans(cfg: SpansConfig, ctx: ExperimentContext): Promis
       extraFiles: { 'tokenizer.json': fs.readFileSync(tokPath, 'utf8') },
       progress: ctx.progress,
     });
-    ctx.progress.done(`${s.name} | seed ${seed}: val loss ${result.finalLoss.val.toFixed(3)}, ${Math.round(result.tokensPerSec)} input tokens/s`);
+    ctx.progress.done(
+      `${s.name} | seed ${seed}: val loss ${result.finalLoss.val.toFixed(3)}, ${Math.round(result.tokensPerSec)} input tokens/s`,
+    );
     state.pretrain.push({
       setting: s.name,
       meanSpan: s.meanSpan,
@@ -271,12 +333,24 @@ export async function runSpans(cfg: SpansConfig, ctx: ExperimentContext): Promis
     const f = cfg.finetune;
     // Full fine-tuning of a copy, so the pretrained weights serve every task.
     const model = new T5(modelConfig, seed);
-    model.params.assign(Object.fromEntries(await Promise.all([...pretrained.params.vars].map(async ([k, v]) => [k, (await v.data()) as Float32Array] as const))));
+    model.params.assign(
+      Object.fromEntries(
+        await Promise.all(
+          [...pretrained.params.vars].map(async ([k, v]) => [k, (await v.data()) as Float32Array] as const),
+        ),
+      ),
+    );
     const order = new IndexStream(task.train.inputs.length, f.batchSize, seed, `${task.name} examples`);
     const source = {
       next: (): Seq2SeqBatch => {
         const { indices } = order.next();
-        return collate(Array.from(indices, (i) => task.train.inputs[i]), Array.from(indices, (i) => task.train.targets[i]), f.maxInputLength, f.maxTargetLength, 0);
+        return collate(
+          Array.from(indices, (i) => task.train.inputs[i]),
+          Array.from(indices, (i) => task.train.targets[i]),
+          f.maxInputLength,
+          f.maxTargetLength,
+          0,
+        );
       },
       getPosition: () => order.getPosition(),
       setPosition: (pos: any) => order.setPosition(pos),
@@ -308,15 +382,29 @@ export async function runSpans(cfg: SpansConfig, ctx: ExperimentContext): Promis
     const predictions: string[] = [];
     for (let st = 0; st < task.test.inputs.length; st += 32) {
       const rows = task.test.inputs.slice(st, st + 32);
-      const b = collate(rows, rows.map(() => new Int32Array(0)), f.maxInputLength, 1, 0);
+      const b = collate(
+        rows,
+        rows.map(() => new Int32Array(0)),
+        f.maxInputLength,
+        1,
+        0,
+      );
       const ids = tf.tensor2d(b.inputIds, [b.rows, b.inLen], 'int32');
       const mask = tf.tensor2d(b.attentionMask, [b.rows, b.inLen], 'int32');
       const out = await model.greedy(ids, mask, { maxLength: f.maxTargetLength });
       tf.dispose([ids, mask]);
-      for (const o of out) predictions.push(tok.decode(Array.from(o).filter((x) => x !== tok.eosId && x !== 0)).trim());
+      for (const o of out)
+        predictions.push(tok.decode(Array.from(o).filter((x) => x !== tok.eosId && x !== 0)).trim());
     }
     const gold = task.test.targets;
-    const res: Record<string, unknown> = { variant, seed, task: task.name, kind: task.kind, testExamples: gold.length, trainLoss: result.trainLoss };
+    const res: Record<string, unknown> = {
+      variant,
+      seed,
+      task: task.name,
+      kind: task.kind,
+      testExamples: gold.length,
+      trainLoss: result.trainLoss,
+    };
     if (task.kind === 'classification') {
       res.accuracy = accuracy(gold, predictions);
       res.macroF1 = macroF1(gold, predictions);
@@ -328,8 +416,17 @@ export async function runSpans(cfg: SpansConfig, ctx: ExperimentContext): Promis
     }
     res.examples = predictions.slice(0, 3).map((p, i) => ({ target: gold[i], prediction: p }));
     const { examples: _x, ...row } = res;
-    metrics.append({ model: name, phase: 'finetune', split: 'test', step: result.steps, ...(row as Record<string, string | number>) });
-    const score = task.kind === 'classification' ? `accuracy ${((res.accuracy as number) * 100).toFixed(1)}%` : `ROUGE-L ${((res.rougeL as number) * 100).toFixed(1)}`;
+    metrics.append({
+      model: name,
+      phase: 'finetune',
+      split: 'test',
+      step: result.steps,
+      ...(row as Record<string, string | number>),
+    });
+    const score =
+      task.kind === 'classification'
+        ? `accuracy ${((res.accuracy as number) * 100).toFixed(1)}%`
+        : `ROUGE-L ${((res.rougeL as number) * 100).toFixed(1)}`;
     ctx.progress.done(`${name}: ${score}`);
     state.finetune.push(res);
     model.dispose();
@@ -361,8 +458,19 @@ export async function runSpans(cfg: SpansConfig, ctx: ExperimentContext): Promis
       if (rs.length === 0) continue;
       cells[t.name] =
         t.kind === 'classification'
-          ? { metric: 'accuracy', accuracy: stat(rs.map((r: any) => r.accuracy)), macroF1: stat(rs.map((r: any) => r.macroF1)), n: rs.length }
-          : { metric: 'rouge', rouge1: stat(rs.map((r: any) => r.rouge1)), rouge2: stat(rs.map((r: any) => r.rouge2)), rougeL: stat(rs.map((r: any) => r.rougeL)), n: rs.length };
+          ? {
+              metric: 'accuracy',
+              accuracy: stat(rs.map((r: any) => r.accuracy)),
+              macroF1: stat(rs.map((r: any) => r.macroF1)),
+              n: rs.length,
+            }
+          : {
+              metric: 'rouge',
+              rouge1: stat(rs.map((r: any) => r.rouge1)),
+              rouge2: stat(rs.map((r: any) => r.rouge2)),
+              rougeL: stat(rs.map((r: any) => r.rougeL)),
+              n: rs.length,
+            };
     }
     return {
       setting: name,

@@ -5,9 +5,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { settings } from './config.js';
+import { defaults, settings } from './config.js';
 import { presets } from './presets.js';
-import { defaults } from './config.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const bin = path.join(root, 'packages', 'cli', 'src', 'bin.ts');
@@ -35,15 +34,23 @@ describe('spans settings', () => {
 describe('pnpm exp spans --preset smoke', () => {
   it('pretrains each setting, fine-tunes text to text, and writes the table', () => {
     const out = path.join(tmp, 'smoke');
-    const r = spawnSync(process.execPath, ['--import', 'tsx', bin, 'exp', 'spans', '--preset', 'smoke', '--out', out, '--quiet'], {
-      cwd: root,
-      encoding: 'utf8',
-      env: { ...process.env, PRETRAIN_LAB_BACKEND: 'wasm' },
-    });
+    const r = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', bin, 'exp', 'spans', '--preset', 'smoke', '--out', out, '--quiet'],
+      {
+        cwd: root,
+        encoding: 'utf8',
+        env: { ...process.env, PRETRAIN_LAB_BACKEND: 'wasm' },
+      },
+    );
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     const summary = JSON.parse(fs.readFileSync(path.join(out, 'summary.json'), 'utf8'));
-    expect(summary.table.map((x: any) => x.setting)).toEqual(['span 1 (i.i.d.), 15%', 'span 3, 15%', 'span 3, 50%']);
+    expect(summary.table.map((x: any) => x.setting)).toEqual([
+      'span 1 (i.i.d.), 15%',
+      'span 3, 15%',
+      'span 3, 50%',
+    ]);
     // Longer spans at the same rate give shorter targets; a higher rate gives longer ones.
     const target = (name: string) => summary.table.find((x: any) => x.setting === name).targetLength.mean;
     expect(target('span 3, 15%')).toBeLessThan(target('span 1 (i.i.d.), 15%'));

@@ -8,11 +8,11 @@
  */
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
-import * as tf from '@tensorflow/tfjs';
 import { GPT, resolveGPTConfig } from '@pretrain-lab/models';
 import { type BackendName, initBackend, parseBackendName, Rng, UserError } from '@pretrain-lab/runtime';
 import { countParams } from '@pretrain-lab/scaling';
-import { AdamW, ADAMW_DEFAULTS } from '@pretrain-lab/train';
+import { ADAMW_DEFAULTS, AdamW } from '@pretrain-lab/train';
+import * as tf from '@tensorflow/tfjs';
 import { repoRoot } from './runs.js';
 
 export interface BenchShape {
@@ -39,7 +39,15 @@ export interface BenchResult extends BenchShape {
   lossAfter: number;
 }
 
-export const GPT_REF: BenchShape = { name: 'GPT-ref', vocabSize: 256, seqLen: 128, dModel: 128, numLayers: 4, numHeads: 4, batchSize: 32 };
+export const GPT_REF: BenchShape = {
+  name: 'GPT-ref',
+  vocabSize: 256,
+  seqLen: 128,
+  dModel: 128,
+  numLayers: 4,
+  numHeads: 4,
+  batchSize: 32,
+};
 
 /**
  * Peak FLOP/s MFU is stated against: 128-bit wasm SIMD, one fused multiply-add of 4 floats per
@@ -49,13 +57,31 @@ export const GPT_REF: BenchShape = { name: 'GPT-ref', vocabSize: 256, seqLen: 12
 export const PEAK_GFLOPS_PER_THREAD = 48;
 
 export function flopsPerToken(s: BenchShape): number {
-  const N = countParams({ vocabSize: s.vocabSize, seqLen: s.seqLen, dModel: s.dModel, numLayers: s.numLayers, tieEmbeddings: true }).nonEmbedding;
+  const N = countParams({
+    vocabSize: s.vocabSize,
+    seqLen: s.seqLen,
+    dModel: s.dModel,
+    numLayers: s.numLayers,
+    tieEmbeddings: true,
+  }).nonEmbedding;
   return 6 * N + 12 * s.numLayers * s.dModel * s.seqLen;
 }
 
-export async function benchShape(shape: BenchShape, backend: BackendName, steps: number, warmup = 3): Promise<BenchResult> {
+export async function benchShape(
+  shape: BenchShape,
+  backend: BackendName,
+  steps: number,
+  warmup = 3,
+): Promise<BenchResult> {
   const info = await initBackend(backend);
-  const cfg = resolveGPTConfig({ vocabSize: shape.vocabSize, seqLen: shape.seqLen, dModel: shape.dModel, numLayers: shape.numLayers, numHeads: shape.numHeads, tieEmbeddings: true });
+  const cfg = resolveGPTConfig({
+    vocabSize: shape.vocabSize,
+    seqLen: shape.seqLen,
+    dModel: shape.dModel,
+    numLayers: shape.numLayers,
+    numHeads: shape.numHeads,
+    tieEmbeddings: true,
+  });
   const model = new GPT(cfg, 1);
   const opt = new AdamW(model.params.vars, model.params.noDecay, ADAMW_DEFAULTS);
   const rng = new Rng(7);
@@ -117,9 +143,25 @@ export function sweepShapes(): BenchShape[] {
   return [64, 128, 256, 512].map((d) => ({ ...GPT_REF, name: `width-${d}`, dModel: d }));
 }
 
-function runChild(backend: string, opts: { steps: string; sweep: boolean }): BenchResult[] | { error: string } {
-  const args = [...process.execArgv, process.argv[1], 'bench', '--internal-one', backend, '--steps', opts.steps, ...(opts.sweep ? [] : ['--no-sweep'])];
-  const r = spawnSync(process.execPath, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 24 });
+function runChild(
+  backend: string,
+  opts: { steps: string; sweep: boolean },
+): BenchResult[] | { error: string } {
+  const args = [
+    ...process.execArgv,
+    process.argv[1],
+    'bench',
+    '--internal-one',
+    backend,
+    '--steps',
+    opts.steps,
+    ...(opts.sweep ? [] : ['--no-sweep']),
+  ];
+  const r = spawnSync(process.execPath, args, {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    maxBuffer: 1 << 24,
+  });
   const line = r.stdout.trim().split('\n').pop() ?? '';
   try {
     return JSON.parse(line) as BenchResult[];
@@ -131,21 +173,38 @@ function runChild(backend: string, opts: { steps: string; sweep: boolean }): Ben
 function torchBench(): { tokensPerSec: number; torch: string; loss: number } | { error: string } {
   const script = path.join(repoRoot(), 'tools', 'reference', 'bench_gpt.py');
   const r = spawnSync('python3', [script], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-  if (r.status !== 0) return { error: `PyTorch reference not available (${(r.stderr || r.error?.message || '').trim().split('\n').pop()})` };
+  if (r.status !== 0)
+    return {
+      error: `PyTorch reference not available (${(r.stderr || r.error?.message || '').trim().split('\n').pop()})`,
+    };
   return JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}');
 }
 
-export async function benchCommand(opts: { json?: boolean; vsTorch?: boolean; backend?: string; steps: string; sweep: boolean; internalOne?: string }): Promise<void> {
+export async function benchCommand(opts: {
+  json?: boolean;
+  vsTorch?: boolean;
+  backend?: string;
+  steps: string;
+  sweep: boolean;
+  internalOne?: string;
+}): Promise<void> {
   const steps = Number(opts.steps);
-  if (!Number.isInteger(steps) || steps < 1) throw new UserError(`--steps: expected a positive integer, got '${opts.steps}'`);
+  if (!Number.isInteger(steps) || steps < 1)
+    throw new UserError(`--steps: expected a positive integer, got '${opts.steps}'`);
   if (opts.internalOne) {
     const b = parseBackendName(opts.internalOne);
     const out = [await benchShape(GPT_REF, b, steps)];
-    if (opts.sweep) for (const s of sweepShapes()) out.push(await benchShape(s, b, s.dModel >= 512 ? Math.min(steps, 3) : steps, s.dModel >= 512 ? 1 : 3));
+    if (opts.sweep)
+      for (const s of sweepShapes())
+        out.push(
+          await benchShape(s, b, s.dModel >= 512 ? Math.min(steps, 3) : steps, s.dModel >= 512 ? 1 : 3),
+        );
     process.stdout.write(`${JSON.stringify(out)}\n`);
     return;
   }
-  const backends = (opts.backend ?? 'wasm,wasm-stock,tensorflow').split(',').map((b) => parseBackendName(b.trim()));
+  const backends = (opts.backend ?? 'wasm,wasm-stock,tensorflow')
+    .split(',')
+    .map((b) => parseBackendName(b.trim()));
   const results: BenchResult[] = [];
   const notes: string[] = [];
   for (const b of backends) {
@@ -158,18 +217,35 @@ export async function benchCommand(opts: { json?: boolean; vsTorch?: boolean; ba
   const ref = results.find((r) => r.name === 'GPT-ref' && r.backend === 'wasm');
   const ratio = torch && !('error' in torch) && ref ? ref.tokensPerSec / torch.tokensPerSec : null;
   if (opts.json) {
-    process.stdout.write(`${JSON.stringify({ results, torch, ratioToTorch: ratio, peakGflopsPerThread: PEAK_GFLOPS_PER_THREAD, notes }, null, 2)}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ results, torch, ratioToTorch: ratio, peakGflopsPerThread: PEAK_GFLOPS_PER_THREAD, notes }, null, 2)}\n`,
+    );
     return;
   }
   const head = ['workload', 'backend', 'd', 'tokens/s', 'step ms', 'GFLOP/s', 'MFU', 'peak RSS MiB', 'loss'];
-  const rows = results.map((r) => [r.name, r.backend, String(r.dModel), r.tokensPerSec.toLocaleString('en-US'), String(r.medianStepMs), String(r.gflops), `${(r.mfu * 100).toFixed(1)}%`, String(r.peakRssMiB), r.lossAfter.toFixed(4)]);
+  const rows = results.map((r) => [
+    r.name,
+    r.backend,
+    String(r.dModel),
+    r.tokensPerSec.toLocaleString('en-US'),
+    String(r.medianStepMs),
+    String(r.gflops),
+    `${(r.mfu * 100).toFixed(1)}%`,
+    String(r.peakRssMiB),
+    r.lossAfter.toFixed(4),
+  ]);
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const fmt = (r: string[]) => r.map((c, i) => c.padStart(widths[i])).join('  ');
   process.stdout.write(`${fmt(head)}\n${rows.map(fmt).join('\n')}\n`);
   if (torch) {
     if ('error' in torch) process.stdout.write(`PyTorch: ${torch.error}\n`);
-    else process.stdout.write(`PyTorch ${torch.torch}: ${Math.round(torch.tokensPerSec).toLocaleString('en-US')} tokens/s on GPT-ref; ours/PyTorch = ${ratio?.toFixed(3)}\n`);
+    else
+      process.stdout.write(
+        `PyTorch ${torch.torch}: ${Math.round(torch.tokensPerSec).toLocaleString('en-US')} tokens/s on GPT-ref; ours/PyTorch = ${ratio?.toFixed(3)}\n`,
+      );
   }
   for (const n of notes) process.stdout.write(`note: ${n}\n`);
-  process.stdout.write(`MFU against ${PEAK_GFLOPS_PER_THREAD} GFLOP/s per thread (128-bit wasm SIMD FMA at ~3 GHz).\n`);
+  process.stdout.write(
+    `MFU against ${PEAK_GFLOPS_PER_THREAD} GFLOP/s per thread (128-bit wasm SIMD FMA at ~3 GHz).\n`,
+  );
 }

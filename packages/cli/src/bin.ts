@@ -1,10 +1,10 @@
 #!/usr/bin/env node
+import { UserError } from '@pretrain-lab/runtime';
 /**
  * Entry point of `pnpm exp`, `pnpm figures`, `pnpm bench` and `pnpm lab <command>`.
  * Errors a user can cause print one line and exit 2 (see errors.ts).
  */
 import { Command, CommanderError, Option } from 'commander';
-import { UserError } from '@pretrain-lab/runtime';
 import { runMain } from './errors.js';
 import { extractOverrides } from './overrides.js';
 
@@ -18,7 +18,9 @@ async function main(): Promise<void> {
 
   program
     .command('exp')
-    .description('run an experiment: pnpm exp <name> [--preset P] [--out DIR] [--resume DIR] [--key.path=value ...]')
+    .description(
+      'run an experiment: pnpm exp <name> [--preset P] [--out DIR] [--resume DIR] [--key.path=value ...]',
+    )
     .argument('<name>', 'experiment name (scaling, ...)')
     .option('--preset <preset>', 'preset name (smoke, default, full)')
     .option('--out <dir>', 'run directory (default results/<name>/<run-id>)')
@@ -94,7 +96,9 @@ async function main(): Promise<void> {
 
   program
     .command('show')
-    .description('what an objective makes of a text: lab show <mlm|span-corruption|causal-lm> --text "..." --seed N')
+    .description(
+      'what an objective makes of a text: lab show <mlm|span-corruption|causal-lm> --text "..." --seed N',
+    )
     .argument('<objective>')
     .requiredOption('--text <text>', 'the text')
     .option('--seed <n>', 'seed', '1')
@@ -120,7 +124,12 @@ async function main(): Promise<void> {
     await program.parseAsync(rest, { from: 'user' });
   } catch (e) {
     if (e instanceof CommanderError) {
-      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return;
+      if (
+        e.code === 'commander.helpDisplayed' ||
+        e.code === 'commander.version' ||
+        e.code === 'commander.help'
+      )
+        return;
       const cmds = program.commands.map((c) => c.name()).join(', ');
       const hint = e.code === 'commander.unknownCommand' ? `; valid commands: ${cmds}` : '';
       throw new UserError(`${e.message.replace(/^error:\s*/, '')}${hint}`);

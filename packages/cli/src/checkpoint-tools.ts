@@ -54,42 +54,63 @@ export function hfGPT2Config(c: GPTConfig): Record<string, unknown> {
   };
 }
 
-export async function exportCommand(checkpoint: string, opts: { format: string; out: string }): Promise<void> {
+export async function exportCommand(
+  checkpoint: string,
+  opts: { format: string; out: string },
+): Promise<void> {
   if (opts.format !== 'hf') throw new UserError(`unknown export format '${opts.format}'; valid: hf`);
   const { ck, config } = loadModelCheckpoint(checkpoint);
   fs.mkdirSync(opts.out, { recursive: true });
   // Our names and layouts are GPT-2's already (Conv1D weights [in, out]); a tied head is
   // written once as transformer.wte.weight, as transformers does.
-  const tensors = Object.fromEntries(Object.entries(ck.weights).map(([k, v]) => [k, { dtype: 'F32' as const, shape: v.shape, data: v.data }]));
+  const tensors = Object.fromEntries(
+    Object.entries(ck.weights).map(([k, v]) => [k, { dtype: 'F32' as const, shape: v.shape, data: v.data }]),
+  );
   writeSafetensors(path.join(opts.out, 'model.safetensors'), tensors, { format: 'pt' });
   writeJSONAtomic(path.join(opts.out, 'config.json'), hfGPT2Config(config));
   fs.copyFileSync(path.join(checkpoint, 'tokenizer.json'), path.join(opts.out, 'tokenizer.json'));
   process.stdout.write(`wrote ${opts.out}/{config.json,model.safetensors,tokenizer.json}\n`);
 }
 
-export async function scoreCommand(checkpoint: string, opts: { text: string; json?: boolean; backend?: string }): Promise<void> {
+export async function scoreCommand(
+  checkpoint: string,
+  opts: { text: string; json?: boolean; backend?: string },
+): Promise<void> {
   const { model, tokenizer } = await modelFromCheckpoint(checkpoint, opts.backend);
   const ids = tokenizer.encode(opts.text);
   if (ids.length < 2) throw new UserError('--text must encode to at least two tokens');
   const { logProbs, meanLoss } = await model.scoreTokens(ids);
   const tokens = Array.from(ids, (id) => tokenizer.idToToken(id) ?? String(id));
   if (opts.json) {
-    process.stdout.write(`${JSON.stringify({ ids: Array.from(ids), tokens, logProbs: Array.from(logProbs), meanLoss })}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ ids: Array.from(ids), tokens, logProbs: Array.from(logProbs), meanLoss })}\n`,
+    );
   } else {
     process.stdout.write(`token            logprob\n${tokens[0].padEnd(16)} (context)\n`);
-    for (let i = 0; i < logProbs.length; i++) process.stdout.write(`${JSON.stringify(tokens[i + 1]).padEnd(16)} ${logProbs[i].toFixed(4)}\n`);
-    process.stdout.write(`mean loss ${meanLoss.toFixed(4)} nats/token (perplexity ${Math.exp(meanLoss).toFixed(2)})\n`);
+    for (let i = 0; i < logProbs.length; i++)
+      process.stdout.write(`${JSON.stringify(tokens[i + 1]).padEnd(16)} ${logProbs[i].toFixed(4)}\n`);
+    process.stdout.write(
+      `mean loss ${meanLoss.toFixed(4)} nats/token (perplexity ${Math.exp(meanLoss).toFixed(2)})\n`,
+    );
   }
   model.dispose();
 }
 
 export async function generateCommand(
   checkpoint: string,
-  opts: { prompt: string; maxTokens: string; temperature: string; topK: string; seed: string; backend?: string },
+  opts: {
+    prompt: string;
+    maxTokens: string;
+    temperature: string;
+    topK: string;
+    seed: string;
+    backend?: string;
+  },
 ): Promise<void> {
   const num = (name: string, v: string, int: boolean) => {
     const n = Number(v);
-    if (!Number.isFinite(n) || (int && !Number.isInteger(n)) || n < 0) throw new UserError(`--${name}: expected a non-negative ${int ? 'integer' : 'number'}, got '${v}'`);
+    if (!Number.isFinite(n) || (int && !Number.isInteger(n)) || n < 0)
+      throw new UserError(`--${name}: expected a non-negative ${int ? 'integer' : 'number'}, got '${v}'`);
     return n;
   };
   const { model, tokenizer } = await modelFromCheckpoint(checkpoint, opts.backend);

@@ -6,10 +6,20 @@ import { UserError } from '@pretrain-lab/runtime';
 
 export { UserError };
 
-const USER_ERROR_NAMES = new Set(['UserError', 'CorpusError', 'CorruptCheckpointError', 'NonFiniteLossError', 'ConfigError', 'TaskFileError']);
+const USER_ERROR_NAMES = new Set([
+  'UserError',
+  'CorpusError',
+  'CorruptCheckpointError',
+  'NonFiniteLossError',
+  'ConfigError',
+  'TaskFileError',
+]);
 
 export function isUserError(e: unknown): e is Error {
-  return e instanceof Error && (e instanceof UserError || USER_ERROR_NAMES.has(e.name) || e.constructor?.name === 'CorpusError');
+  return (
+    e instanceof Error &&
+    (e instanceof UserError || USER_ERROR_NAMES.has(e.name) || e.constructor?.name === 'CorpusError')
+  );
 }
 
 export async function runMain(main: () => Promise<void>): Promise<void> {

@@ -48,10 +48,13 @@ export async function runExperiment(
     if (!fs.existsSync(path.join(dir, 'run.json')) || !fs.existsSync(path.join(dir, 'config.json'))) {
       throw new UserError(`--resume ${opts.resume}: not a run directory (no run.json and config.json there)`);
     }
-    if (Object.keys(overrides).length > 0) throw new UserError('--resume continues a run with its recorded config; drop the overrides');
+    if (Object.keys(overrides).length > 0)
+      throw new UserError('--resume continues a run with its recorded config; drop the overrides');
     const record = readJSON(path.join(dir, 'run.json'));
-    if (record.experiment !== name) throw new UserError(`--resume ${opts.resume} is a '${record.experiment}' run, not '${name}'`);
-    if (record.status === 'completed') throw new UserError(`--resume ${opts.resume}: that run already completed`);
+    if (record.experiment !== name)
+      throw new UserError(`--resume ${opts.resume} is a '${record.experiment}' run, not '${name}'`);
+    if (record.status === 'completed')
+      throw new UserError(`--resume ${opts.resume}: that run already completed`);
     const saved = readJSON(path.join(dir, 'config.json'));
     preset = saved.preset;
     const { experiment: _e, preset: _p, ...rest } = saved;
@@ -63,28 +66,42 @@ export async function runExperiment(
     for (const line of resolved.applied) log(`override: ${line}`);
     dir = path.resolve(opts.out ?? path.join(root, 'results', name, newRunId(preset)));
     if (fs.existsSync(path.join(dir, 'run.json'))) {
-      throw new UserError(`${dir} already holds a run; pass --resume ${dir} to continue it, or --out another directory`);
+      throw new UserError(
+        `${dir} already holds a run; pass --resume ${dir} to continue it, or --out another directory`,
+      );
     }
   }
   exp.validate(config);
   const backend = await initBackend(parseBackendName(opts.backend ?? process.env.PRETRAIN_LAB_BACKEND));
   log(`experiment ${name} | preset ${preset} (${exp.presets[preset]?.reason ?? ''})`);
-  log(`backend ${backend.name} (tfjs ${backend.tfjsVersion}, custom kernels ${backend.customKernels ? 'on' : 'off'}, threads ${backend.threads})`);
+  log(
+    `backend ${backend.name} (tfjs ${backend.tfjsVersion}, custom kernels ${backend.customKernels ? 'on' : 'off'}, threads ${backend.threads})`,
+  );
   log(`run directory ${path.relative(process.cwd(), dir) || dir}`);
   const run = opts.resume
     ? RunDir.resume(dir, argv, backend)
     : RunDir.start(dir, { runId: path.basename(dir), experiment: name, preset, argv, backend });
-  if (!opts.resume) writeJSONAtomic(path.join(dir, 'config.json'), { experiment: name, preset, ...(config as object) });
+  if (!opts.resume)
+    writeJSONAtomic(path.join(dir, 'config.json'), { experiment: name, preset, ...(config as object) });
 
   const onSignal = (sig: NodeJS.Signals) => {
     run.finish('interrupted', `stopped by ${sig}`);
-    process.stderr.write(`\n${sig}: run marked interrupted; continue with: pnpm exp ${name} --resume ${dir}\n`);
+    process.stderr.write(
+      `\n${sig}: run marked interrupted; continue with: pnpm exp ${name} --resume ${dir}\n`,
+    );
     process.exit(130);
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
-    await exp.run(config, { run, preset, resume: Boolean(opts.resume), backend, progress: new ProgressBar(process.stderr, 10, !opts.quiet), log });
+    await exp.run(config, {
+      run,
+      preset,
+      resume: Boolean(opts.resume),
+      backend,
+      progress: new ProgressBar(process.stderr, 10, !opts.quiet),
+      log,
+    });
     run.finish('completed');
     log(`done: ${dir}`);
     return { runDir: dir, status: 'completed' };

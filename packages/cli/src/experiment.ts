@@ -17,7 +17,11 @@ export interface Preset<C> {
   overrides: DeepPartial<C>;
 }
 
-export type DeepPartial<T> = T extends (infer U)[] ? U[] : T extends object ? { [K in keyof T]?: DeepPartial<T[K]> } : T;
+export type DeepPartial<T> = T extends (infer U)[]
+  ? U[]
+  : T extends object
+    ? { [K in keyof T]?: DeepPartial<T[K]> }
+    : T;
 
 export interface ExperimentContext {
   run: RunDir;
@@ -40,17 +44,28 @@ export interface Experiment<C extends Json = Json> {
 
 export function deepMerge<T>(base: T, patch: unknown): T {
   if (patch === undefined) return structuredClone(base);
-  if (base === null || typeof base !== 'object' || Array.isArray(base) || patch === null || typeof patch !== 'object' || Array.isArray(patch)) {
+  if (
+    base === null ||
+    typeof base !== 'object' ||
+    Array.isArray(base) ||
+    patch === null ||
+    typeof patch !== 'object' ||
+    Array.isArray(patch)
+  ) {
     return structuredClone(patch) as T;
   }
   const out: any = structuredClone(base);
-  for (const [k, v] of Object.entries(patch as Record<string, unknown>)) out[k] = deepMerge((base as any)[k], v);
+  for (const [k, v] of Object.entries(patch as Record<string, unknown>))
+    out[k] = deepMerge((base as any)[k], v);
   return out as T;
 }
 
 export function resolvePreset<C extends Json>(exp: Experiment<C>, preset: string): C {
   const p = exp.presets[preset];
-  if (!p) throw new UserError(`unknown preset '${preset}' for experiment '${exp.name}'; valid: ${Object.keys(exp.presets).join(', ')}`);
+  if (!p)
+    throw new UserError(
+      `unknown preset '${preset}' for experiment '${exp.name}'; valid: ${Object.keys(exp.presets).join(', ')}`,
+    );
   return deepMerge(exp.defaults, p.overrides);
 }
 
@@ -69,7 +84,10 @@ export function listExperiments(root: string): string[] {
 
 export async function loadExperiment(root: string, name: string): Promise<Experiment> {
   const names = listExperiments(root);
-  if (!names.includes(name)) throw new UserError(`unknown experiment '${name}'; valid: ${names.join(', ') || '(none found)'}`);
-  const mod = (await import(pathToFileURL(path.join(experimentsDir(root), name, 'index.ts')).href)) as { experiment: Experiment };
+  if (!names.includes(name))
+    throw new UserError(`unknown experiment '${name}'; valid: ${names.join(', ') || '(none found)'}`);
+  const mod = (await import(pathToFileURL(path.join(experimentsDir(root), name, 'index.ts')).href)) as {
+    experiment: Experiment;
+  };
   return mod.experiment;
 }

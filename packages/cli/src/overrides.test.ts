@@ -5,7 +5,15 @@ const base = { seed: 1, corpus: 'brown', tie: true, models: [{ d: 1 }], train: {
 
 describe('overrides', () => {
   it('separates dotted keys from other arguments, in both --k=v and --k v forms', () => {
-    const { overrides, rest } = extractOverrides(['exp', 'scaling', '--train.lr=0.5', '--preset', 'smoke', '--train.steps', '3']);
+    const { overrides, rest } = extractOverrides([
+      'exp',
+      'scaling',
+      '--train.lr=0.5',
+      '--preset',
+      'smoke',
+      '--train.steps',
+      '3',
+    ]);
     expect(overrides).toEqual({ 'train.lr': '0.5', 'train.steps': '3' });
     expect(rest).toEqual(['exp', 'scaling', '--preset', 'smoke']);
   });
@@ -20,14 +28,20 @@ describe('overrides', () => {
   });
 
   it('rejects a value of the wrong type with one line naming the key', () => {
-    expect(() => applyOverrides(base, { 'train.lr': 'fast' })).toThrow("--train.lr: expected a number, got 'fast'");
+    expect(() => applyOverrides(base, { 'train.lr': 'fast' })).toThrow(
+      "--train.lr: expected a number, got 'fast'",
+    );
     expect(() => parseValue('tie', 'yes', true)).toThrow(/expected a boolean/);
     expect(() => parseValue('models', '{"d":2}', [{ d: 1 }])).toThrow(/expected a JSON array/);
   });
 
   it('rejects unknown keys and lists the valid ones', () => {
-    expect(() => applyOverrides(base, { 'train.lrr': '1' })).toThrow("unknown config key 'train.lrr'; valid keys: train.lr, train.steps");
-    expect(() => applyOverrides(base, { 'nope.x': '1' })).toThrow(/valid keys: seed, corpus, tie, models, train.lr, train.steps/);
+    expect(() => applyOverrides(base, { 'train.lrr': '1' })).toThrow(
+      "unknown config key 'train.lrr'; valid keys: train.lr, train.steps",
+    );
+    expect(() => applyOverrides(base, { 'nope.x': '1' })).toThrow(
+      /valid keys: seed, corpus, tie, models, train.lr, train.steps/,
+    );
   });
 
   it('flattens nested keys', () => {

@@ -36,7 +36,8 @@ export function parseValue(key: string, raw: string, current: Json): Json {
   if (typeof current === 'string') return raw;
   try {
     const parsed = JSON.parse(raw) as Json;
-    if (Array.isArray(current) !== Array.isArray(parsed) || typeof parsed !== 'object' || parsed === null) fail();
+    if (Array.isArray(current) !== Array.isArray(parsed) || typeof parsed !== 'object' || parsed === null)
+      fail();
     return parsed;
   } catch {
     return fail();
@@ -44,7 +45,10 @@ export function parseValue(key: string, raw: string, current: Json): Json {
 }
 
 /** Apply overrides to a deep copy of `base`; returns the new config and the printed lines. */
-export function applyOverrides<T extends Json>(base: T, overrides: Record<string, string>): { config: T; applied: string[] } {
+export function applyOverrides<T extends Json>(
+  base: T,
+  overrides: Record<string, string>,
+): { config: T; applied: string[] } {
   const config = structuredClone(base) as T;
   const valid = flattenKeys(base);
   const applied: string[] = [];
@@ -69,9 +73,31 @@ export function applyOverrides<T extends Json>(base: T, overrides: Record<string
 
 /** Options of the CLI itself; every other `--key=value` is a config override. */
 const CLI_OPTIONS = new Set([
-  'preset', 'out', 'resume', 'backend', 'quiet', 'results', 'docs', 'json', 'vs-torch', 'steps', 'sweep', 'no-sweep',
-  'internal-one', 'format', 'text', 'prompt', 'max-tokens', 'temperature', 'top-k', 'seed', 'help',
-  'mean-span', 'rate', 'length', 'tokenizer',
+  'preset',
+  'out',
+  'resume',
+  'backend',
+  'quiet',
+  'results',
+  'docs',
+  'json',
+  'vs-torch',
+  'steps',
+  'sweep',
+  'no-sweep',
+  'internal-one',
+  'format',
+  'text',
+  'prompt',
+  'max-tokens',
+  'temperature',
+  'top-k',
+  'seed',
+  'help',
+  'mean-span',
+  'rate',
+  'length',
+  'tokenizer',
 ]);
 
 /**

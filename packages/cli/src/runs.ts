@@ -21,7 +21,14 @@ export interface RunRecord {
   argv: string[];
   versions: Record<string, string>;
   backend: BackendInfo | null;
-  machine: { platform: string; arch: string; cpus: number; cpuModel: string; memoryGiB: number; hostname: string };
+  machine: {
+    platform: string;
+    arch: string;
+    cpus: number;
+    cpuModel: string;
+    memoryGiB: number;
+    hostname: string;
+  };
   startedAt: string;
   finishedAt: string | null;
   resumedAt?: string[];
@@ -40,8 +47,13 @@ export function repoRoot(): string {
 
 export function gitInfo(cwd = repoRoot()): RunRecord['git'] {
   try {
-    const commit = execFileSync('git', ['rev-parse', 'HEAD'], { cwd, stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
-    const status = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd, stdio: ['ignore', 'pipe', 'ignore'] }).toString();
+    const commit = execFileSync('git', ['rev-parse', 'HEAD'], { cwd, stdio: ['ignore', 'pipe', 'ignore'] })
+      .toString()
+      .trim();
+    const status = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], {
+      cwd,
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).toString();
     return { commit, dirty: status.trim().length > 0 };
   } catch {
     return { commit: null, dirty: null };
@@ -73,7 +85,17 @@ export function versions(): Record<string, string> {
     node: process.version,
     pretrainLab: read(path.join(root, 'packages', 'cli', 'package.json')),
     tfjs: read(path.join(root, 'packages', 'runtime', 'node_modules', '@tensorflow', 'tfjs', 'package.json')),
-    tfjsBackendWasm: read(path.join(root, 'packages', 'runtime', 'node_modules', '@tensorflow', 'tfjs-backend-wasm', 'package.json')),
+    tfjsBackendWasm: read(
+      path.join(
+        root,
+        'packages',
+        'runtime',
+        'node_modules',
+        '@tensorflow',
+        'tfjs-backend-wasm',
+        'package.json',
+      ),
+    ),
   };
 }
 
@@ -91,7 +113,10 @@ export class RunDir {
     this.record = record;
   }
 
-  static start(dir: string, init: Omit<RunRecord, 'status' | 'startedAt' | 'finishedAt' | 'git' | 'machine' | 'versions'>): RunDir {
+  static start(
+    dir: string,
+    init: Omit<RunRecord, 'status' | 'startedAt' | 'finishedAt' | 'git' | 'machine' | 'versions'>,
+  ): RunDir {
     fs.mkdirSync(dir, { recursive: true });
     const record: RunRecord = {
       ...init,

@@ -33,8 +33,12 @@ describe('lab show', () => {
   });
 
   it('gives one-line errors for bad input', () => {
-    expect(() => show('nsp-magic', base)).toThrow("unknown objective 'nsp-magic'; valid: mlm, span-corruption, causal-lm");
-    expect(() => show('span-corruption', { ...base, rate: '2' })).toThrow("--rate: expected a number >= 0 <= 1, got '2'");
+    expect(() => show('nsp-magic', base)).toThrow(
+      "unknown objective 'nsp-magic'; valid: mlm, span-corruption, causal-lm",
+    );
+    expect(() => show('span-corruption', { ...base, rate: '2' })).toThrow(
+      "--rate: expected a number >= 0 <= 1, got '2'",
+    );
     expect(() => show('mlm', { ...base, seed: 'x' })).toThrow(/--seed: expected an integer/);
     expect(() => show('mlm', { ...base, text: '   ' })).toThrow('--text is empty');
   });

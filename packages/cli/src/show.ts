@@ -6,12 +6,7 @@
  * trained tokenizer.json instead.
  */
 import fs from 'node:fs';
-import {
-  causalLMExamples,
-  IGNORE_INDEX,
-  showMlm,
-  showSpanCorruption,
-} from '@pretrain-lab/objectives';
+import { causalLMExamples, IGNORE_INDEX, showMlm, showSpanCorruption } from '@pretrain-lab/objectives';
 import { UserError } from '@pretrain-lab/runtime';
 import { tokenizerFromJSON } from '@pretrain-lab/tokenizers';
 
@@ -65,10 +60,23 @@ function fileVocab(path: string, text: string): Vocab {
   };
 }
 
-function num(name: string, v: string | undefined, opts: { int?: boolean; min?: number; max?: number } = {}): number {
+function num(
+  name: string,
+  v: string | undefined,
+  opts: { int?: boolean; min?: number; max?: number } = {},
+): number {
   const n = Number(v);
-  if (v === undefined || v.trim() === '' || !Number.isFinite(n) || (opts.int && !Number.isInteger(n)) || (opts.min !== undefined && n < opts.min) || (opts.max !== undefined && n > opts.max)) {
-    throw new UserError(`--${name}: expected ${opts.int ? 'an integer' : 'a number'}${opts.min !== undefined ? ` >= ${opts.min}` : ''}${opts.max !== undefined ? ` <= ${opts.max}` : ''}, got '${v}'`);
+  if (
+    v === undefined ||
+    v.trim() === '' ||
+    !Number.isFinite(n) ||
+    (opts.int && !Number.isInteger(n)) ||
+    (opts.min !== undefined && n < opts.min) ||
+    (opts.max !== undefined && n > opts.max)
+  ) {
+    throw new UserError(
+      `--${name}: expected ${opts.int ? 'an integer' : 'a number'}${opts.min !== undefined ? ` >= ${opts.min}` : ''}${opts.max !== undefined ? ` <= ${opts.max}` : ''}, got '${v}'`,
+    );
   }
   return n;
 }
@@ -78,14 +86,17 @@ export function show(objective: string, o: ShowOptions): { view: unknown; lines:
   if (objective === 'mlm') {
     const v = o.tokenizer ? fileVocab(o.tokenizer, o.text) : toyVocab(o.text, ['[MASK]']);
     const maskId = v.special['[MASK]'];
-    if (maskId === undefined) throw new UserError('the tokenizer has no [MASK] token; use a WordPiece tokenizer');
+    if (maskId === undefined)
+      throw new UserError('the tokenizer has no [MASK] token; use a WordPiece tokenizer');
     const specialIds = Object.values(v.special);
     const view = showMlm(v.ids, { vocabSize: v.vocabSize, maskId, specialIds, seed, idToToken: v.token });
     const lines = [
       `text:    ${Array.from(v.ids, v.token).join(' ')}`,
       `inputs:  ${view.inputs.map(v.token).join(' ')}`,
       `labels:  ${view.labels.map((l) => (l === IGNORE_INDEX ? '-' : v.token(l))).join(' ')}`,
-      ...view.positions.map((p) => `  position ${p.index}: ${v.token(p.original)} -> ${v.token(p.replacedBy)} (${p.how})`),
+      ...view.positions.map(
+        (p) => `  position ${p.index}: ${v.token(p.original)} -> ${v.token(p.replacedBy)} (${p.how})`,
+      ),
       view.positions.length === 0 ? '  (no position selected at 15% for this seed; try another --seed)' : '',
     ].filter(Boolean);
     return { view: { objective, tokens: Array.from(v.ids, v.token), ...view }, lines };
@@ -100,8 +111,21 @@ export function show(objective: string, o: ShowOptions): { view: unknown; lines:
     if (o.length !== undefined) ids = ids.slice(0, num('length', o.length, { int: true, min: 1 }));
     const sentinel = (k: number) => v.vocabSize - 1 - k;
     const base = v.token;
-    if (!o.tokenizer) v = { ...v, token: (id) => (id > v.vocabSize - 101 ? `<${letters[v.vocabSize - 1 - id] ?? `extra_id_${v.vocabSize - 1 - id}`}>` : base(id)) };
-    const view = showSpanCorruption(ids, { noiseDensity: rate, meanNoiseSpanLength: meanSpan, seed, sentinelId: sentinel, finalSentinel: true });
+    if (!o.tokenizer)
+      v = {
+        ...v,
+        token: (id) =>
+          id > v.vocabSize - 101
+            ? `<${letters[v.vocabSize - 1 - id] ?? `extra_id_${v.vocabSize - 1 - id}`}>`
+            : base(id),
+      };
+    const view = showSpanCorruption(ids, {
+      noiseDensity: rate,
+      meanNoiseSpanLength: meanSpan,
+      seed,
+      sentinelId: sentinel,
+      finalSentinel: true,
+    });
     const lines = [
       `text:    ${Array.from(ids, v.token).join(' ')}`,
       `noise:   ${view.noiseMask.map((m, i) => (m ? '^'.repeat(v.token(ids[i]).length) : ' '.repeat(v.token(ids[i]).length))).join(' ')}`,
@@ -109,14 +133,26 @@ export function show(objective: string, o: ShowOptions): { view: unknown; lines:
       `targets: ${view.targets.map(v.token).join(' ')}`,
       `${view.numNoiseTokens} noise tokens in ${view.numNoiseSpans} spans (rate ${rate}, mean span ${meanSpan})`,
     ];
-    return { view: { objective, tokens: Array.from(ids, v.token), ...view, inputTokens: view.inputs.map(v.token), targetTokens: view.targets.map(v.token) }, lines };
+    return {
+      view: {
+        objective,
+        tokens: Array.from(ids, v.token),
+        ...view,
+        inputTokens: view.inputs.map(v.token),
+        targetTokens: view.targets.map(v.token),
+      },
+      lines,
+    };
   }
   if (objective === 'causal-lm') {
     const v = o.tokenizer ? fileVocab(o.tokenizer, o.text) : toyVocab(o.text, []);
     if (v.ids.length < 2) throw new UserError('--text needs at least two tokens for causal LM');
     const ex = causalLMExamples(v.ids, v.ids.length - 1);
     const view = { objective, inputs: Array.from(ex.inputs), targets: Array.from(ex.targets) };
-    const lines = [`inputs:  ${view.inputs.map(v.token).join(' ')}`, `targets: ${view.targets.map(v.token).join(' ')}`];
+    const lines = [
+      `inputs:  ${view.inputs.map(v.token).join(' ')}`,
+      `targets: ${view.targets.map(v.token).join(' ')}`,
+    ];
     return { view, lines };
   }
   throw new UserError(`unknown objective '${objective}'; valid: ${SHOW_OBJECTIVES.join(', ')}`);

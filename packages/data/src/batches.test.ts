@@ -4,8 +4,12 @@ import { BatchStream, evalBatches } from './batches.js';
 import { packSequences } from './pack.js';
 
 // 10 sequences of seqLen 4; sequence i starts with token 4 * i.
-const packed = packSequences(Int32Array.from({ length: 41 }, (_, i) => i), 4);
-const firstTokens = (inputs: Int32Array, T = 4) => Array.from({ length: inputs.length / T }, (_, b) => inputs[b * T] / 4);
+const packed = packSequences(
+  Int32Array.from({ length: 41 }, (_, i) => i),
+  4,
+);
+const firstTokens = (inputs: Int32Array, T = 4) =>
+  Array.from({ length: inputs.length / T }, (_, b) => inputs[b * T] / 4);
 
 describe('BatchStream', () => {
   it('gives targets shifted by one from inputs', () => {
@@ -27,7 +31,9 @@ describe('BatchStream', () => {
     // The 10th sequence is dropped; epoch 1 starts with its own permutation.
     const b = s.next();
     expect([b.epoch, b.position]).toEqual([1, 0]);
-    expect(firstTokens(b.inputs)).toEqual(Array.from(Rng.derive(11, 'batches/epoch1').permutation(10)).slice(0, 3));
+    expect(firstTokens(b.inputs)).toEqual(
+      Array.from(Rng.derive(11, 'batches/epoch1').permutation(10)).slice(0, 3),
+    );
   });
 
   it('is deterministic for a seed', () => {
@@ -60,7 +66,11 @@ describe('BatchStream', () => {
 describe('evalBatches', () => {
   it('goes through sequences in order, the last batch holding the remainder', () => {
     const bs = evalBatches(packed, 4);
-    expect(bs.map((b) => [b.batchSize, b.position])).toEqual([[4, 0], [4, 4], [2, 8]]);
+    expect(bs.map((b) => [b.batchSize, b.position])).toEqual([
+      [4, 0],
+      [4, 4],
+      [2, 8],
+    ]);
     expect(bs.flatMap((b) => firstTokens(b.inputs))).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
     expect(evalBatches(packed, 4)).toEqual(bs);
   });

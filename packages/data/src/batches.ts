@@ -29,7 +29,12 @@ export interface BatchStreamOptions {
 }
 
 /** Copies rows `indices` of packed into inputs/targets. */
-function gather(packed: PackedSequences, indices: ArrayLike<number>, start: number, rows: number): { inputs: Int32Array; targets: Int32Array } {
+function gather(
+  packed: PackedSequences,
+  indices: ArrayLike<number>,
+  start: number,
+  rows: number,
+): { inputs: Int32Array; targets: Int32Array } {
   const T = packed.seqLen;
   const width = T + 1;
   const inputs = new Int32Array(rows * T);
@@ -62,7 +67,8 @@ export class IndexStream {
     readonly seed: number,
     what = 'items',
   ) {
-    if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`batchSize must be a positive integer, got ${batchSize}`);
+    if (!Number.isInteger(batchSize) || batchSize < 1)
+      throw new Error(`batchSize must be a positive integer, got ${batchSize}`);
     if (count < batchSize) {
       throw new Error(`only ${count} ${what} for batch size ${batchSize}; use more data or a smaller batch`);
     }
@@ -96,7 +102,13 @@ export class IndexStream {
 
   setPosition(position: BatchPosition): void {
     const { epoch, offset } = position ?? ({} as BatchPosition);
-    if (!Number.isInteger(epoch) || epoch < 0 || !Number.isInteger(offset) || offset < 0 || offset > this.count) {
+    if (
+      !Number.isInteger(epoch) ||
+      epoch < 0 ||
+      !Number.isInteger(offset) ||
+      offset < 0 ||
+      offset > this.count
+    ) {
       throw new Error(`invalid position ${JSON.stringify(position)} for ${this.count} items`);
     }
     this.epoch = epoch;
@@ -116,7 +128,8 @@ export class BatchStream {
     options: BatchStreamOptions,
   ) {
     const { batchSize, seed } = options;
-    if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`BatchStream: batchSize must be a positive integer, got ${batchSize}`);
+    if (!Number.isInteger(batchSize) || batchSize < 1)
+      throw new Error(`BatchStream: batchSize must be a positive integer, got ${batchSize}`);
     if (packed.count < batchSize) {
       throw new Error(
         `BatchStream: only ${packed.count} sequences of length ${packed.seqLen} for batch size ${batchSize}; use a larger corpus, a shorter seqLen or a smaller batch`,
@@ -136,7 +149,14 @@ export class BatchStream {
   next(): Batch {
     const { indices, epoch, offset } = this.order.next();
     const { inputs, targets } = gather(this.packed, indices, 0, this.batchSize);
-    return { inputs, targets, batchSize: this.batchSize, seqLen: this.packed.seqLen, epoch, position: offset };
+    return {
+      inputs,
+      targets,
+      batchSize: this.batchSize,
+      seqLen: this.packed.seqLen,
+      epoch,
+      position: offset,
+    };
   }
 
   /** Where the next batch starts; JSON-able. */
@@ -159,7 +179,8 @@ export class BatchStream {
  * cuts it short.
  */
 export function evalBatches(packed: PackedSequences, batchSize: number, maxBatches = Infinity): Batch[] {
-  if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`evalBatches: batchSize must be a positive integer, got ${batchSize}`);
+  if (!Number.isInteger(batchSize) || batchSize < 1)
+    throw new Error(`evalBatches: batchSize must be a positive integer, got ${batchSize}`);
   const identity = new Int32Array(packed.count);
   for (let i = 0; i < packed.count; i++) identity[i] = i;
   const out: Batch[] = [];

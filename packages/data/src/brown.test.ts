@@ -4,18 +4,22 @@ import { documentText } from './document.js';
 
 describe('stripTag', () => {
   it('splits at the last slash', () => {
-    expect(stripTag('Atlanta\'s/np$')).toBe("Atlanta's");
+    expect(stripTag("Atlanta's/np$")).toBe("Atlanta's");
     expect(stripTag('1-1/2/cd')).toBe('1-1/2');
     expect(stripTag('//in')).toBe('/');
   });
 });
 
 describe('detokenize', () => {
-  it('attaches punctuation and turns `` and \'\' into double quotes', () => {
-    expect(detokenize(['He', 'said', ',', '``', 'no', 'evidence', "''", '(', 'really', ')', '.'])).toBe('He said, "no evidence" (really).');
+  it("attaches punctuation and turns `` and '' into double quotes", () => {
+    expect(detokenize(['He', 'said', ',', '``', 'no', 'evidence', "''", '(', 'really', ')', '.'])).toBe(
+      'He said, "no evidence" (really).',
+    );
   });
   it('attaches clitics and pairs single quotes', () => {
-    expect(detokenize(['we', 'do', "n't", 'want', "'", 'pro', "'", 'letters', '!'])).toBe("we don't want 'pro' letters!");
+    expect(detokenize(['we', 'do', "n't", 'want', "'", 'pro', "'", 'letters', '!'])).toBe(
+      "we don't want 'pro' letters!",
+    );
   });
   it('keeps one of the doubled sentence-final ; and ? of the NLTK copy', () => {
     expect(detokenize(['appetite', ';', ';'])).toBe('appetite;');
@@ -40,9 +44,12 @@ describe('brown corpus', () => {
     expect(new Set(docs.map((d) => d.label)).size).toBe(15);
     expect(docs.filter((d) => d.label === 'news')).toHaveLength(44);
     expect(docs[0]).toMatchObject({ id: 'ca01', label: 'news', title: 'The Atlanta Constitution' });
-    expect(documentText(docs[0])).toMatch(/^The Fulton County Grand Jury said Friday an investigation of Atlanta's recent primary election produced "no evidence" that any irregularities took place\.\n\n/);
+    expect(documentText(docs[0])).toMatch(
+      /^The Fulton County Grand Jury said Friday an investigation of Atlanta's recent primary election produced "no evidence" that any irregularities took place\.\n\n/,
+    );
     const text = docs.map(documentText).join('\n');
-    const leftoverTags = text.match(/\S\/(nn|nns|np|vbd?|at|in|jj|cc|rb|pps?|dt|cd)(-tl|-hl|\$)?(\s|$)/g) ?? [];
+    const leftoverTags =
+      text.match(/\S\/(nn|nns|np|vbd?|at|in|jj|cc|rb|pps?|dt|cd)(-tl|-hl|\$)?(\s|$)/g) ?? [];
     expect(leftoverTags).toEqual([]);
     expect(text.includes('``')).toBe(false);
     expect(text.includes(';;') || text.includes('??')).toBe(false);

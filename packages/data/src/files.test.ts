@@ -20,7 +20,13 @@ beforeAll(() => {
 
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-const rel = (files: string[]) => files.map((f) => f.slice(root.length + 1).split('\\').join('/'));
+const rel = (files: string[]) =>
+  files.map((f) =>
+    f
+      .slice(root.length + 1)
+      .split('\\')
+      .join('/'),
+  );
 
 describe('expandPattern', () => {
   it('matches * within a directory and ** across directories, sorted', () => {

@@ -86,14 +86,19 @@ export function expandPattern(pattern: string, cwd = process.cwd()): string[] {
   const out = new Set<string>();
   walk(root, parts.slice(first), out);
   const files = [...out].sort();
-  if (files.length === 0) throw new CorpusError(`files corpus: pattern '${pattern}' matches no files (searched under ${root})`);
+  if (files.length === 0)
+    throw new CorpusError(`files corpus: pattern '${pattern}' matches no files (searched under ${root})`);
   return files;
 }
 
 /** All files named by a comma-separated list of patterns, deduplicated, in sorted order. */
 export function expandPatterns(spec: string, cwd = process.cwd()): string[] {
-  const patterns = spec.split(',').map((p) => p.trim()).filter((p) => p.length > 0);
-  if (patterns.length === 0) throw new CorpusError("files corpus needs paths or globs, e.g. files:data/*.txt or files:a.txt,b.txt");
+  const patterns = spec
+    .split(',')
+    .map((p) => p.trim())
+    .filter((p) => p.length > 0);
+  if (patterns.length === 0)
+    throw new CorpusError('files corpus needs paths or globs, e.g. files:data/*.txt or files:a.txt,b.txt');
   const all = new Set<string>();
   for (const p of patterns) for (const f of expandPattern(p, cwd)) all.add(f);
   return [...all].sort();

@@ -1,31 +1,38 @@
-export { type Document, documentText, countCodePoints } from './document.js';
-export { CorpusError } from './errors.js';
-export { type CorpusInfo, listCorpora, loadCorpus, registerCorpus, clearCorpusCache } from './corpora.js';
-export { loadBrown, parseBrownFile, detokenize, stripTag } from './brown.js';
-export { loadSotu } from './sotu.js';
-export { loadMobyDick } from './mobyDick.js';
-export { loadFiles, expandPattern, expandPatterns } from './files.js';
-export { splitSentences, paragraphsFromText } from './sentences.js';
 export {
-  type SplitName,
-  type SplitFractions,
-  type SplitOptions,
+  type Batch,
+  type BatchPosition,
+  BatchStream,
+  type BatchStreamOptions,
+  evalBatches,
+  IndexStream,
+} from './batches.js';
+export { detokenize, loadBrown, parseBrownFile, stripTag } from './brown.js';
+export { type CorpusInfo, clearCorpusCache, listCorpora, loadCorpus, registerCorpus } from './corpora.js';
+export { countCodePoints, type Document, documentText } from './document.js';
+export { CorpusError } from './errors.js';
+export { expandPattern, expandPatterns, loadFiles } from './files.js';
+export { buildManifest, type DataManifest, type SplitManifest, splitManifest } from './manifest.js';
+export { loadMobyDick } from './mobyDick.js';
+export {
+  buildTokenStream,
+  concatWithSeparator,
+  END_OF_TEXT,
+  endOfTextId,
+  type PackedSequences,
+  packSequences,
+  tokenizeDocuments,
+} from './pack.js';
+export { type PreparedData, prepareData } from './prepare.js';
+export { paragraphsFromText, splitSentences } from './sentences.js';
+export { loadSotu } from './sotu.js';
+export {
+  DEFAULT_FRACTIONS,
   type DocumentSplits,
   SPLIT_NAMES,
-  DEFAULT_FRACTIONS,
-  splitKey,
+  type SplitFractions,
+  type SplitName,
+  type SplitOptions,
   splitCounts,
   splitDocuments,
+  splitKey,
 } from './split.js';
-export { type SplitManifest, type DataManifest, splitManifest, buildManifest } from './manifest.js';
-export {
-  type PackedSequences,
-  END_OF_TEXT,
-  tokenizeDocuments,
-  endOfTextId,
-  concatWithSeparator,
-  buildTokenStream,
-  packSequences,
-} from './pack.js';
-export { type Batch, type BatchPosition, type BatchStreamOptions, BatchStream, IndexStream, evalBatches } from './batches.js';
-export { type PreparedData, prepareData } from './prepare.js';

@@ -22,7 +22,9 @@ describe('splitManifest', () => {
     const h = splitManifest(docs, tok).sha256;
     expect(splitManifest([...docs].reverse(), tok).sha256).not.toBe(h);
     expect(splitManifest([{ ...docs[0], id: 'other' }, docs[1], docs[2]], tok).sha256).not.toBe(h);
-    expect(splitManifest([{ ...docs[0], paragraphs: [['Changed.']] }, docs[1], docs[2]], tok).sha256).not.toBe(h);
+    expect(
+      splitManifest([{ ...docs[0], paragraphs: [['Changed.']] }, docs[1], docs[2]], tok).sha256,
+    ).not.toBe(h);
   });
 
   it('uses given token counts instead of tokenizing', () => {

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Tokenizer } from '@pretrain-lab/tokenizers';
-import { countCodePoints, documentText, type Document } from './document.js';
-import { SPLIT_NAMES, type DocumentSplits, type SplitFractions, type SplitName } from './split.js';
+import { countCodePoints, type Document, documentText } from './document.js';
+import { type DocumentSplits, SPLIT_NAMES, type SplitFractions, type SplitName } from './split.js';
 
 /**
  * What a run trained and evaluated on, small enough to write into run.json: per split the
@@ -28,7 +28,11 @@ export interface DataManifest {
 }
 
 /** `tokenCounts`, when given, saves tokenizing again (e.g. the lengths from tokenizeDocuments). */
-export function splitManifest(docs: readonly Document[], tokenizer: Tokenizer, tokenCounts?: readonly number[]): SplitManifest {
+export function splitManifest(
+  docs: readonly Document[],
+  tokenizer: Tokenizer,
+  tokenCounts?: readonly number[],
+): SplitManifest {
   if (tokenCounts && tokenCounts.length !== docs.length) {
     throw new Error(`splitManifest: ${tokenCounts.length} token counts for ${docs.length} documents`);
   }
@@ -39,7 +43,7 @@ export function splitManifest(docs: readonly Document[], tokenizer: Tokenizer, t
     const text = documentText(doc);
     characters += countCodePoints(text);
     tokens += tokenCounts ? tokenCounts[i] : tokenizer.encode(text).length;
-    hash.update(JSON.stringify([doc.id, text]) + '\n');
+    hash.update(`${JSON.stringify([doc.id, text])}\n`);
   });
   return { documents: docs.length, characters, tokens, sha256: hash.digest('hex') };
 }
@@ -47,7 +51,12 @@ export function splitManifest(docs: readonly Document[], tokenizer: Tokenizer, t
 export function buildManifest(
   splits: DocumentSplits,
   tokenizer: Tokenizer,
-  meta: { corpus?: string; seed?: number; fractions?: SplitFractions; tokenCounts?: Partial<Record<SplitName, readonly number[]>> } = {},
+  meta: {
+    corpus?: string;
+    seed?: number;
+    fractions?: SplitFractions;
+    tokenCounts?: Partial<Record<SplitName, readonly number[]>>;
+  } = {},
 ): DataManifest {
   const out = {} as Record<SplitName, SplitManifest>;
   for (const s of SPLIT_NAMES) out[s] = splitManifest(splits[s], tokenizer, meta.tokenCounts?.[s]);

@@ -6,13 +6,23 @@ const range = (n: number) => Int32Array.from({ length: n }, (_, i) => i);
 
 describe('token stream', () => {
   it('puts the end-of-text id after every document', () => {
-    expect(Array.from(concatWithSeparator([Int32Array.of(1, 2), Int32Array.of(), Int32Array.of(3)], 9))).toEqual([1, 2, 9, 9, 3, 9]);
+    expect(
+      Array.from(concatWithSeparator([Int32Array.of(1, 2), Int32Array.of(), Int32Array.of(3)], 9)),
+    ).toEqual([1, 2, 9, 9, 3, 9]);
   });
   it('tokenizes documentText and finds the tokenizer eot id', () => {
     const tok = charTokenizer();
-    const stream = buildTokenStream([{ id: 'a', paragraphs: [['ab'], ['c']] }, { id: 'b', paragraphs: [['d']] }], tok);
+    const stream = buildTokenStream(
+      [
+        { id: 'a', paragraphs: [['ab'], ['c']] },
+        { id: 'b', paragraphs: [['d']] },
+      ],
+      tok,
+    );
     expect(Array.from(stream)).toEqual([97, 98, 10, 10, 99, FAKE_EOT, 100, FAKE_EOT]);
-    expect(Array.from(buildTokenStream([{ id: 'a', paragraphs: [['a']] }], tok, { endOfTextId: 0 }))).toEqual([97, 0]);
+    expect(Array.from(buildTokenStream([{ id: 'a', paragraphs: [['a']] }], tok, { endOfTextId: 0 }))).toEqual(
+      [97, 0],
+    );
   });
   it('explains a tokenizer without an end-of-text token', () => {
     const tok = { ...charTokenizer(), specialTokens: {}, tokenToId: () => undefined };

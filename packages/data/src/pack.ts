@@ -1,5 +1,5 @@
 import type { Tokenizer } from '@pretrain-lab/tokenizers';
-import { documentText, type Document } from './document.js';
+import { type Document, documentText } from './document.js';
 
 /**
  * From documents to fixed-length training sequences, as nanoGPT's prepare.py + get_batch do it:
@@ -25,7 +25,9 @@ export function tokenizeDocuments(docs: readonly Document[], tokenizer: Tokenize
 export function endOfTextId(tokenizer: Tokenizer): number {
   const id = tokenizer.specialTokens[END_OF_TEXT] ?? tokenizer.tokenToId(END_OF_TEXT);
   if (id === undefined) {
-    throw new Error(`tokenizer (${tokenizer.kind}) has no ${END_OF_TEXT} token; pass endOfTextId explicitly or train it with that special token`);
+    throw new Error(
+      `tokenizer (${tokenizer.kind}) has no ${END_OF_TEXT} token; pass endOfTextId explicitly or train it with that special token`,
+    );
   }
   return id;
 }
@@ -59,7 +61,8 @@ export function buildTokenStream(
  * that does not fill a window is dropped. count = floor((stream.length - 1) / seqLen).
  */
 export function packSequences(stream: Int32Array, seqLen: number): PackedSequences {
-  if (!Number.isInteger(seqLen) || seqLen < 1) throw new Error(`packSequences: seqLen must be a positive integer, got ${seqLen}`);
+  if (!Number.isInteger(seqLen) || seqLen < 1)
+    throw new Error(`packSequences: seqLen must be a positive integer, got ${seqLen}`);
   const count = stream.length > 0 ? Math.floor((stream.length - 1) / seqLen) : 0;
   const width = seqLen + 1;
   const data = new Int32Array(count * width);

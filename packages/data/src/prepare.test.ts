@@ -9,7 +9,9 @@ describe('prepareData', () => {
     const docs = syntheticDocs(40);
     const tok = charTokenizer();
     const p = prepareData(docs, tok, { seed: 9, seqLen: 16 });
-    expect(p.manifest).toEqual(buildManifest(p.splits, tok, { seed: 9, fractions: { train: 0.9, validation: 0.05, test: 0.05 } }));
+    expect(p.manifest).toEqual(
+      buildManifest(p.splits, tok, { seed: 9, fractions: { train: 0.9, validation: 0.05, test: 0.05 } }),
+    );
     for (const s of ['train', 'validation', 'test'] as const) {
       expect(p.packed[s]).toEqual(packSequences(buildTokenStream(p.splits[s], tok), 16));
     }

@@ -2,8 +2,21 @@ import type { Tokenizer } from '@pretrain-lab/tokenizers';
 import { loadCorpus } from './corpora.js';
 import type { Document } from './document.js';
 import { buildManifest, type DataManifest } from './manifest.js';
-import { concatWithSeparator, endOfTextId, packSequences, tokenizeDocuments, type PackedSequences } from './pack.js';
-import { DEFAULT_FRACTIONS, SPLIT_NAMES, splitDocuments, type DocumentSplits, type SplitFractions, type SplitName } from './split.js';
+import {
+  concatWithSeparator,
+  endOfTextId,
+  type PackedSequences,
+  packSequences,
+  tokenizeDocuments,
+} from './pack.js';
+import {
+  DEFAULT_FRACTIONS,
+  type DocumentSplits,
+  SPLIT_NAMES,
+  type SplitFractions,
+  type SplitName,
+  splitDocuments,
+} from './split.js';
 
 /**
  * The whole pipeline in one call: corpus -> split -> tokenize once -> manifest + packed sequences.

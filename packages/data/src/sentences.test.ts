@@ -3,7 +3,12 @@ import { paragraphsFromText, splitSentences } from './sentences.js';
 
 describe('splitSentences', () => {
   it('splits on . ! ? before a capital', () => {
-    expect(splitSentences('It rained. Did it? Yes! We stayed in.')).toEqual(['It rained.', 'Did it?', 'Yes!', 'We stayed in.']);
+    expect(splitSentences('It rained. Did it? Yes! We stayed in.')).toEqual([
+      'It rained.',
+      'Did it?',
+      'Yes!',
+      'We stayed in.',
+    ]);
   });
   it('keeps abbreviations, initials and dotted acronyms inside the sentence', () => {
     expect(splitSentences('Mr. Smith met Dr. Jones in the U.S. Senate. Then A. Lincoln spoke.')).toEqual([
@@ -35,6 +40,9 @@ describe('splitSentences', () => {
 
 describe('paragraphsFromText', () => {
   it('splits at blank lines (also with CRLF and trailing spaces)', () => {
-    expect(paragraphsFromText('One. Two.\r\n  \r\nThree\nlines.\n\n\n')).toEqual([['One.', 'Two.'], ['Three lines.']]);
+    expect(paragraphsFromText('One. Two.\r\n  \r\nThree\nlines.\n\n\n')).toEqual([
+      ['One.', 'Two.'],
+      ['Three lines.'],
+    ]);
   });
 });

@@ -8,20 +8,72 @@
 
 /** Lower-case abbreviations, without the final period, that do not end a sentence. */
 const ABBREVIATIONS = new Set([
-  'mr', 'mrs', 'ms', 'messrs', 'mme', 'dr', 'st', 'jr', 'sr', 'prof', 'rev', 'hon', 'gen', 'gov',
-  'sen', 'rep', 'col', 'capt', 'lt', 'sgt', 'maj', 'cmdr', 'adm', 'pres', 'supt', 'esq', 'vs', 'etc',
-  'no', 'nos', 'vol', 'art', 'sec', 'ch', 'fig', 'co', 'inc', 'ltd', 'corp', 'bros', 'dept', 'jan',
-  'feb', 'mar', 'apr', 'jun', 'jul', 'aug', 'sep', 'sept', 'oct', 'nov', 'dec', 'mt', 'ft', 'approx',
+  'mr',
+  'mrs',
+  'ms',
+  'messrs',
+  'mme',
+  'dr',
+  'st',
+  'jr',
+  'sr',
+  'prof',
+  'rev',
+  'hon',
+  'gen',
+  'gov',
+  'sen',
+  'rep',
+  'col',
+  'capt',
+  'lt',
+  'sgt',
+  'maj',
+  'cmdr',
+  'adm',
+  'pres',
+  'supt',
+  'esq',
+  'vs',
+  'etc',
+  'no',
+  'nos',
+  'vol',
+  'art',
+  'sec',
+  'ch',
+  'fig',
+  'co',
+  'inc',
+  'ltd',
+  'corp',
+  'bros',
+  'dept',
+  'jan',
+  'feb',
+  'mar',
+  'apr',
+  'jun',
+  'jul',
+  'aug',
+  'sep',
+  'sept',
+  'oct',
+  'nov',
+  'dec',
+  'mt',
+  'ft',
+  'approx',
 ]);
 
 // [.!?]+ then closing quotes/brackets, then whitespace; the lookahead wants an upper-case start.
-const BOUNDARY = /[.!?]+["'\u201d\u2019)\]]*\s+(?=["'\u201c\u2018(\[]*[A-Z])/g;
+const BOUNDARY = /[.!?]+["'\u201d\u2019)\]]*\s+(?=["'\u201c\u2018([]*[A-Z])/g;
 
 function endsWithAbbreviation(text: string, periodIndex: number): boolean {
   let start = periodIndex;
   while (start > 0 && !/\s/.test(text[start - 1])) start--;
   // The word before the period, without opening punctuation: "(Mr" -> "Mr".
-  const word = text.slice(start, periodIndex).replace(/^["'\u201c\u2018(\[]+/, '');
+  const word = text.slice(start, periodIndex).replace(/^["'\u201c\u2018([]+/, '');
   if (word.length === 0) return false;
   if (ABBREVIATIONS.has(word.toLowerCase())) return true;
   if (/^[A-Za-z]$/.test(word)) return true; // an initial

@@ -13,7 +13,11 @@ describe('splitCounts', () => {
     expect(splitCounts(2)).toEqual({ train: 2, validation: 0, test: 0 });
   });
   it('respects a zero fraction and rejects bad fractions', () => {
-    expect(splitCounts(10, { train: 0.8, validation: 0.2, test: 0 })).toEqual({ train: 8, validation: 2, test: 0 });
+    expect(splitCounts(10, { train: 0.8, validation: 0.2, test: 0 })).toEqual({
+      train: 8,
+      validation: 2,
+      test: 0,
+    });
     expect(() => splitCounts(10, { train: 0.5, validation: 0.2, test: 0.2 })).toThrow(/sum to 1/);
     expect(() => splitCounts(10, { train: 1.1, validation: -0.1, test: 0 })).toThrow(/non-negative/);
   });
@@ -31,7 +35,9 @@ describe('splitDocuments', () => {
 
   it('is deterministic for a seed and different across seeds', () => {
     expect(splitDocuments(docs, { seed: 7 })).toEqual(splitDocuments(docs, { seed: 7 }));
-    expect(ids(splitDocuments(docs, { seed: 7 }).validation)).not.toEqual(ids(splitDocuments(docs, { seed: 8 }).validation));
+    expect(ids(splitDocuments(docs, { seed: 7 }).validation)).not.toEqual(
+      ids(splitDocuments(docs, { seed: 8 }).validation),
+    );
   });
 
   it('does not depend on the order of the input', () => {
@@ -44,7 +50,8 @@ describe('splitDocuments', () => {
   it('moves few documents when one is added', () => {
     const before = splitDocuments(docs, { seed: 5 });
     const after = splitDocuments([...docs, { id: 'new', paragraphs: [['New.']] }], { seed: 5 });
-    const where = (s: typeof before) => new Map(Object.entries(s).flatMap(([name, ds]) => ds.map((d) => [d.id, name] as const)));
+    const where = (s: typeof before) =>
+      new Map(Object.entries(s).flatMap(([name, ds]) => ds.map((d) => [d.id, name] as const)));
     const w0 = where(before);
     const w1 = where(after);
     const moved = [...w0].filter(([id, split]) => w1.get(id) !== split);

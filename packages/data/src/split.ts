@@ -19,7 +19,11 @@ export interface SplitFractions {
   test: number;
 }
 
-export const DEFAULT_FRACTIONS: Readonly<SplitFractions> = Object.freeze({ train: 0.9, validation: 0.05, test: 0.05 });
+export const DEFAULT_FRACTIONS: Readonly<SplitFractions> = Object.freeze({
+  train: 0.9,
+  validation: 0.05,
+  test: 0.05,
+});
 
 export type DocumentSplits<D extends Document = Document> = Record<SplitName, D[]>;
 
@@ -40,14 +44,18 @@ function checkFractions(f: SplitFractions): void {
     throw new Error(`split fractions must be non-negative numbers, got ${JSON.stringify(f)}`);
   }
   const sum = values.reduce((a, b) => a + b, 0);
-  if (Math.abs(sum - 1) > 1e-6) throw new Error(`split fractions must sum to 1, got ${sum} from ${JSON.stringify(f)}`);
+  if (Math.abs(sum - 1) > 1e-6)
+    throw new Error(`split fractions must sum to 1, got ${sum} from ${JSON.stringify(f)}`);
 }
 
 /**
  * Document counts per split for n documents: validation and test get round(n * fraction), and at
  * least one each when n >= 3 and their fraction is positive; train gets the rest.
  */
-export function splitCounts(n: number, fractions: SplitFractions = DEFAULT_FRACTIONS): Record<SplitName, number> {
+export function splitCounts(
+  n: number,
+  fractions: SplitFractions = DEFAULT_FRACTIONS,
+): Record<SplitName, number> {
   checkFractions(fractions);
   const atLeastOne = (f: number) => (n >= 3 && f > 0 ? 1 : 0);
   let validation = Math.max(Math.round(n * fractions.validation), atLeastOne(fractions.validation));
@@ -65,7 +73,10 @@ export function splitCounts(n: number, fractions: SplitFractions = DEFAULT_FRACT
  * Splits documents deterministically. Within each split documents keep their corpus order, so the
  * token stream of a split reads like the corpus; batches shuffle sequences later anyway.
  */
-export function splitDocuments<D extends Document>(docs: readonly D[], options: SplitOptions): DocumentSplits<D> {
+export function splitDocuments<D extends Document>(
+  docs: readonly D[],
+  options: SplitOptions,
+): DocumentSplits<D> {
   const fractions = options.fractions ?? DEFAULT_FRACTIONS;
   const counts = splitCounts(docs.length, fractions);
   const seen = new Set<string>();
@@ -77,9 +88,12 @@ export function splitDocuments<D extends Document>(docs: readonly D[], options: 
   keyed.sort((a, b) => a.key - b.key || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   const assignment = new Array<SplitName>(docs.length);
   keyed.forEach((k, rank) => {
-    assignment[k.index] = rank < counts.validation ? 'validation' : rank < counts.validation + counts.test ? 'test' : 'train';
+    assignment[k.index] =
+      rank < counts.validation ? 'validation' : rank < counts.validation + counts.test ? 'test' : 'train';
   });
   const out: DocumentSplits<D> = { train: [], validation: [], test: [] };
-  docs.forEach((doc, i) => out[assignment[i]].push(doc));
+  docs.forEach((doc, i) => {
+    out[assignment[i]].push(doc);
+  });
   return out;
 }

@@ -13,9 +13,12 @@ export function charTokenizer(): Tokenizer {
     vocabSize: FAKE_EOT + 1,
     specialTokens: { '<|endoftext|>': FAKE_EOT },
     encode: (text) => Int32Array.from(text, (ch) => ch.charCodeAt(0)),
-    decode: (ids) => Array.from(ids, (id) => (id === FAKE_EOT ? '<|endoftext|>' : String.fromCharCode(id))).join(''),
-    idToToken: (id) => (id === FAKE_EOT ? '<|endoftext|>' : id >= 0 && id < FAKE_EOT ? String.fromCharCode(id) : undefined),
-    tokenToId: (token) => (token === '<|endoftext|>' ? FAKE_EOT : token.length === 1 ? token.charCodeAt(0) : undefined),
+    decode: (ids) =>
+      Array.from(ids, (id) => (id === FAKE_EOT ? '<|endoftext|>' : String.fromCharCode(id))).join(''),
+    idToToken: (id) =>
+      id === FAKE_EOT ? '<|endoftext|>' : id >= 0 && id < FAKE_EOT ? String.fromCharCode(id) : undefined,
+    tokenToId: (token) =>
+      token === '<|endoftext|>' ? FAKE_EOT : token.length === 1 ? token.charCodeAt(0) : undefined,
     toHuggingFaceJSON: () => ({}),
   };
 }
@@ -24,6 +27,9 @@ export function charTokenizer(): Tokenizer {
 export function syntheticDocs(n: number): Document[] {
   return Array.from({ length: n }, (_, i) => ({
     id: `doc${String(i).padStart(3, '0')}`,
-    paragraphs: i % 2 === 0 ? [[`Document ${i} starts.`, 'It has two sentences.']] : [[`Doc ${i}.`], ['Second paragraph.']],
+    paragraphs:
+      i % 2 === 0
+        ? [[`Document ${i} starts.`, 'It has two sentences.']]
+        : [[`Doc ${i}.`], ['Second paragraph.']],
   }));
 }

@@ -7,9 +7,10 @@
  * Self-attention fuses q, k, v into one projection `c_attn` [C, 3C] (GPT-2 layout); the cross
  * form has `q_attn` [C, C] and `c_attn` [C, 2C] for keys and values, as Hugging Face's GPT-2.
  */
-import * as tf from '@tensorflow/tfjs';
+
 import { ops } from '@pretrain-lab/runtime';
-import { type ForwardContext, dropout } from './dropout.js';
+import * as tf from '@tensorflow/tfjs';
+import { dropout, type ForwardContext } from './dropout.js';
 import { Linear } from './linear.js';
 import type { ParamStore } from './params.js';
 
@@ -31,7 +32,11 @@ export class MultiHeadAttention {
   readonly proj: Linear;
   readonly headDim: number;
 
-  constructor(store: ParamStore, prefix: string, readonly cfg: AttentionConfig) {
+  constructor(
+    store: ParamStore,
+    prefix: string,
+    readonly cfg: AttentionConfig,
+  ) {
     if (cfg.dModel % cfg.numHeads !== 0) {
       throw new Error(`dModel ${cfg.dModel} is not divisible by numHeads ${cfg.numHeads}`);
     }

@@ -31,7 +31,11 @@ export class TransformerBlock {
   readonly ln2: LayerNorm;
   readonly mlp: FeedForward;
 
-  constructor(store: ParamStore, prefix: string, readonly cfg: BlockConfig) {
+  constructor(
+    store: ParamStore,
+    prefix: string,
+    readonly cfg: BlockConfig,
+  ) {
     const eps = cfg.layerNormEps ?? 1e-5;
     const rate = cfg.dropout ?? 0;
     this.ln1 = new LayerNorm(store, `${prefix}.ln_1`, cfg.dModel, eps);

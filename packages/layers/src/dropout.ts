@@ -2,8 +2,9 @@
  * Dropout with explicit seeds. A forward pass carries a `ForwardContext`; each dropout site
  * takes the next seed from it, so the masks of a step depend only on (run seed, step, site).
  */
-import * as tf from '@tensorflow/tfjs';
+
 import { opSeed } from '@pretrain-lab/runtime';
+import * as tf from '@tensorflow/tfjs';
 
 export interface ForwardContext {
   training: boolean;

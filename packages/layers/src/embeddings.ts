@@ -1,11 +1,17 @@
-import * as tf from '@tensorflow/tfjs';
 import { ops } from '@pretrain-lab/runtime';
+import * as tf from '@tensorflow/tfjs';
 import type { ParamStore } from './params.js';
 
 /** Token embedding table [vocabSize, dModel]; also serves as the tied output projection. */
 export class TokenEmbedding {
   readonly weight: tf.Variable;
-  constructor(store: ParamStore, name: string, readonly vocabSize: number, readonly dModel: number, std = 0.02) {
+  constructor(
+    store: ParamStore,
+    name: string,
+    readonly vocabSize: number,
+    readonly dModel: number,
+    std = 0.02,
+  ) {
     this.weight = store.create(name, [vocabSize, dModel], { kind: 'normal', std });
   }
   /** ids int32 [B, T] -> [B, T, dModel]. */
@@ -21,7 +27,13 @@ export class TokenEmbedding {
 /** Learned absolute position embedding [maxLen, dModel] (GPT-2, BERT). */
 export class PositionEmbedding {
   readonly weight: tf.Variable;
-  constructor(store: ParamStore, name: string, readonly maxLen: number, readonly dModel: number, std = 0.01) {
+  constructor(
+    store: ParamStore,
+    name: string,
+    readonly maxLen: number,
+    readonly dModel: number,
+    std = 0.01,
+  ) {
     this.weight = store.create(name, [maxLen, dModel], { kind: 'normal', std });
   }
   /** Positions 0..T-1 -> [T, dModel], broadcast over the batch by the caller. */

@@ -1,6 +1,6 @@
-import type * as tf from '@tensorflow/tfjs';
 import { ops } from '@pretrain-lab/runtime';
-import { type ForwardContext, dropout } from './dropout.js';
+import type * as tf from '@tensorflow/tfjs';
+import { dropout, type ForwardContext } from './dropout.js';
 import { Linear } from './linear.js';
 import type { ParamStore } from './params.js';
 

@@ -1,5 +1,5 @@
-import type * as tf from '@tensorflow/tfjs';
 import { ops } from '@pretrain-lab/runtime';
+import type * as tf from '@tensorflow/tfjs';
 import type { ParamStore } from './params.js';
 
 /**
@@ -16,7 +16,10 @@ export class Linear {
     readonly outDim: number,
     opts: { std?: number; bias?: boolean } = {},
   ) {
-    this.weight = store.create(`${prefix}.weight`, [inDim, outDim], { kind: 'normal', std: opts.std ?? 0.02 });
+    this.weight = store.create(`${prefix}.weight`, [inDim, outDim], {
+      kind: 'normal',
+      std: opts.std ?? 0.02,
+    });
     this.bias = opts.bias === false ? null : store.create(`${prefix}.bias`, [outDim], { kind: 'zeros' });
   }
   apply(x: tf.Tensor): tf.Tensor {

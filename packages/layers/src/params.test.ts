@@ -1,5 +1,5 @@
-import * as tf from '@tensorflow/tfjs';
 import { initBackend, Rng } from '@pretrain-lab/runtime';
+import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ParamStore } from './params.js';
 

@@ -4,8 +4,9 @@
  * the PyTorch parity tests all address weights the same way. Initial values come from our
  * seeded Rng, never from tfjs's own initialisers, so a seed means the same weights everywhere.
  */
-import * as tf from '@tensorflow/tfjs';
+
 import type { Rng } from '@pretrain-lab/runtime';
+import * as tf from '@tensorflow/tfjs';
 
 export type Init = { kind: 'normal'; std: number } | { kind: 'zeros' } | { kind: 'ones' };
 
@@ -61,7 +62,8 @@ export class ParamStore {
     for (const [name, v] of this.vars) {
       const data = values[name];
       if (!data) throw new Error(`missing parameter '${name}'`);
-      if (data.length !== v.size) throw new Error(`parameter '${name}': expected ${v.size} values, got ${data.length}`);
+      if (data.length !== v.size)
+        throw new Error(`parameter '${name}': expected ${v.size} values, got ${data.length}`);
       tf.tidy(() => v.assign(tf.tensor(data, v.shape, 'float32')));
     }
   }
@@ -69,7 +71,8 @@ export class ParamStore {
   /** Current values as plain arrays, in creation order. */
   async snapshot(): Promise<Record<string, { shape: number[]; data: Float32Array }>> {
     const out: Record<string, { shape: number[]; data: Float32Array }> = {};
-    for (const [name, v] of this.vars) out[name] = { shape: v.shape.slice(), data: (await v.data()) as Float32Array };
+    for (const [name, v] of this.vars)
+      out[name] = { shape: v.shape.slice(), data: (await v.data()) as Float32Array };
     return out;
   }
 

@@ -361,7 +361,8 @@ export class BERT {
   pretrainLoss(batch: BERTPretrainBatch, ctx: ForwardContext = inference()): BERTPretrainLoss {
     if (batch.nspLabels && !this.nspHead)
       throw new Error('NSP labels given, but this BERT has no NSP head (config nsp: false)');
-    if (!this.mlmHead) throw new Error('this BERT has no MLM head (a fine-tuning model, pretrainingHeads: false)');
+    if (!this.mlmHead)
+      throw new Error('this BERT has no MLM head (a fine-tuning model, pretrainingHeads: false)');
     const [mlmLoss, nspLoss] = tf.tidy(() => {
       const h = this.encode(batch.inputIds, batch.tokenTypeIds ?? null, batch.attentionMask ?? null, ctx); // [B, T, C]
       // Only the ~15% of positions with a label are projected onto the vocabulary: the loss is

@@ -5,12 +5,12 @@
  * Tolerances: float32 throughout; logits and loss to 1e-5 absolute + 1e-4 relative, gradients
  * to 1e-6 absolute + 1e-3 relative (sums over many terms in a different order).
  */
+
+import { initBackend, Rng } from '@pretrain-lab/runtime';
 import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '@pretrain-lab/runtime';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { GPT, resolveGPTConfig, sampleFromLogits } from './gpt.js';
 import { flatData, gptFromFixture, loadGPTFixture, toleranceRatio } from './testing/fixtures.js';
-import { Rng } from '@pretrain-lab/runtime';
 
 beforeAll(async () => {
   await initBackend();
@@ -61,7 +61,10 @@ for (const variant of ['tied', 'untied'] as const) {
 
 describe('GPT', () => {
   it('is causal: changing a later token leaves earlier logits unchanged', async () => {
-    const model = new GPT(resolveGPTConfig({ vocabSize: 11, seqLen: 6, dModel: 8, numLayers: 1, numHeads: 2 }), 3);
+    const model = new GPT(
+      resolveGPTConfig({ vocabSize: 11, seqLen: 6, dModel: 8, numLayers: 1, numHeads: 2 }),
+      3,
+    );
     const a = model.forward(tf.tensor2d([[1, 2, 3, 4, 5, 6]], [1, 6], 'int32'));
     const b = model.forward(tf.tensor2d([[1, 2, 3, 9, 9, 9]], [1, 6], 'int32'));
     const first = async (t: tf.Tensor) => Array.from(await tf.slice(t, [0, 0, 0], [1, 3, -1]).data());
@@ -82,7 +85,10 @@ describe('GPT', () => {
   });
 
   it('does not leak tensors across forward passes', () => {
-    const model = new GPT(resolveGPTConfig({ vocabSize: 11, seqLen: 4, dModel: 8, numLayers: 2, numHeads: 2 }), 1);
+    const model = new GPT(
+      resolveGPTConfig({ vocabSize: 11, seqLen: 4, dModel: 8, numLayers: 2, numHeads: 2 }),
+      1,
+    );
     const ids = tf.tensor2d([[1, 2, 3, 4]], [1, 4], 'int32');
     model.loss(ids, ids).dispose();
     const before = tf.memory().numTensors;
@@ -93,8 +99,12 @@ describe('GPT', () => {
   });
 
   it('rejects inconsistent configs', () => {
-    expect(() => resolveGPTConfig({ vocabSize: 11, seqLen: 4, dModel: 10, numLayers: 1, numHeads: 3 })).toThrow(/divisible/);
-    expect(() => resolveGPTConfig({ vocabSize: 0, seqLen: 4, dModel: 8, numLayers: 1, numHeads: 2 })).toThrow(/vocabSize/);
+    expect(() =>
+      resolveGPTConfig({ vocabSize: 11, seqLen: 4, dModel: 10, numLayers: 1, numHeads: 3 }),
+    ).toThrow(/divisible/);
+    expect(() => resolveGPTConfig({ vocabSize: 0, seqLen: 4, dModel: 8, numLayers: 1, numHeads: 2 })).toThrow(
+      /vocabSize/,
+    );
   });
 
   it('samples greedily at temperature 0 and within top-k otherwise', () => {

@@ -6,17 +6,18 @@
  * are Hugging Face's GPT-2 (`transformer.h.0.attn.c_attn.weight`, Conv1D weights [in, out]), so
  * `pnpm lab export --format hf` writes weights as they are.
  */
-import * as tf from '@tensorflow/tfjs';
+
 import {
   type ForwardContext,
+  inference,
   LayerNorm,
   ParamStore,
   PositionEmbedding,
   TokenEmbedding,
   TransformerBlock,
-  inference,
 } from '@pretrain-lab/layers';
-import { Rng, ops } from '@pretrain-lab/runtime';
+import { ops, Rng } from '@pretrain-lab/runtime';
+import * as tf from '@tensorflow/tfjs';
 
 export interface GPTConfig {
   vocabSize: number;
@@ -40,13 +41,17 @@ export const GPT_DEFAULTS: Omit<GPTConfig, 'vocabSize' | 'seqLen' | 'dModel' | '
   layerNormEps: 1e-5,
 };
 
-export function resolveGPTConfig(partial: Partial<GPTConfig> & Pick<GPTConfig, 'vocabSize' | 'seqLen' | 'dModel' | 'numLayers' | 'numHeads'>): GPTConfig {
+export function resolveGPTConfig(
+  partial: Partial<GPTConfig> & Pick<GPTConfig, 'vocabSize' | 'seqLen' | 'dModel' | 'numLayers' | 'numHeads'>,
+): GPTConfig {
   const cfg = { ...GPT_DEFAULTS, ...partial };
   if (!cfg.dFF) cfg.dFF = 4 * cfg.dModel;
   for (const key of ['vocabSize', 'seqLen', 'dModel', 'numLayers', 'numHeads', 'dFF'] as const) {
-    if (!Number.isInteger(cfg[key]) || cfg[key] < 1) throw new Error(`GPT config: ${key} must be a positive integer, got ${cfg[key]}`);
+    if (!Number.isInteger(cfg[key]) || cfg[key] < 1)
+      throw new Error(`GPT config: ${key} must be a positive integer, got ${cfg[key]}`);
   }
-  if (cfg.dModel % cfg.numHeads !== 0) throw new Error(`GPT config: dModel ${cfg.dModel} is not divisible by numHeads ${cfg.numHeads}`);
+  if (cfg.dModel % cfg.numHeads !== 0)
+    throw new Error(`GPT config: dModel ${cfg.dModel} is not divisible by numHeads ${cfg.numHeads}`);
   return cfg;
 }
 
@@ -94,14 +99,18 @@ export class GPT {
   forward(ids: tf.Tensor2D, ctx: ForwardContext = inference()): tf.Tensor3D {
     return tf.tidy(() => {
       const [, T] = ids.shape;
-      if (T > this.config.seqLen) throw new Error(`input length ${T} exceeds the context length ${this.config.seqLen}`);
+      if (T > this.config.seqLen)
+        throw new Error(`input length ${T} exceeds the context length ${this.config.seqLen}`);
       const tok = this.wte.apply(ids); // [B, T, C]
       const pos = this.wpe.apply(T); // [T, C]
       let x = tf.add(tok, pos) as tf.Tensor3D; // [B, T, C]
-      if (ctx.training && this.config.dropout > 0) x = tf.dropout(x, this.config.dropout, undefined, ctx.seed) as tf.Tensor3D;
+      if (ctx.training && this.config.dropout > 0)
+        x = tf.dropout(x, this.config.dropout, undefined, ctx.seed) as tf.Tensor3D;
       for (const block of this.blocks) x = block.apply(x, ctx); // [B, T, C]
       x = this.lnF.apply(x); // [B, T, C]
-      return this.lmHead ? (ops.projectToVocab(x, this.lmHead as tf.Tensor2D) as tf.Tensor3D) : this.wte.project(x); // [B, T, V]
+      return this.lmHead
+        ? (ops.projectToVocab(x, this.lmHead as tf.Tensor2D) as tf.Tensor3D)
+        : this.wte.project(x); // [B, T, V]
     });
   }
 
@@ -110,7 +119,10 @@ export class GPT {
     return tf.tidy(() => {
       const logits = this.forward(inputs, ctx); // [B, T, V]
       const V = this.config.vocabSize;
-      return ops.crossEntropy(tf.reshape(logits, [-1, V]) as tf.Tensor2D, tf.reshape(targets, [-1]) as tf.Tensor1D);
+      return ops.crossEntropy(
+        tf.reshape(logits, [-1, V]) as tf.Tensor2D,
+        tf.reshape(targets, [-1]) as tf.Tensor1D,
+      );
     });
   }
 
@@ -166,7 +178,12 @@ export class GPT {
   }
 }
 
-export function sampleFromLogits(logits: Float32Array, temperature: number, topK: number | undefined, rng: Rng): number {
+export function sampleFromLogits(
+  logits: Float32Array,
+  temperature: number,
+  topK: number | undefined,
+  rng: Rng,
+): number {
   if (temperature <= 0) {
     let best = 0;
     for (let i = 1; i < logits.length; i++) if (logits[i] > logits[best]) best = i;

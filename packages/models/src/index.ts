@@ -1,3 +1,3 @@
-export * from './gpt.js';
 export * from './bert.js';
+export * from './gpt.js';
 export * from './t5.js';

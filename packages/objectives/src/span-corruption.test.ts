@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest';
 import { Rng } from '@pretrain-lab/runtime/rng';
+import { describe, expect, it } from 'vitest';
 import {
   iidNoiseMask,
   noiseSpanToUniqueSentinel,
@@ -38,11 +38,13 @@ function reconstruct(inputs: ArrayLike<number>, targets: ArrayLike<number>): num
   const spans = new Map<number, number[]>();
   let current: number[] | undefined;
   for (const t of Array.from(targets)) {
-    if (isSentinel(t)) spans.set(t, (current = []));
-    else if (current) current.push(t);
+    if (isSentinel(t)) {
+      current = [];
+      spans.set(t, current);
+    } else if (current) current.push(t);
     else throw new Error('targets must start with a sentinel');
   }
-  return Array.from(inputs).flatMap((t) => (isSentinel(t) ? spans.get(t) ?? [] : [t]));
+  return Array.from(inputs).flatMap((t) => (isSentinel(t) ? (spans.get(t) ?? []) : [t]));
 }
 
 describe('roundHalfToEven', () => {
@@ -134,16 +136,32 @@ describe('randomSpansNoiseMask: golden values', () => {
   // spans ([2], [5..8], [20]); the mask starts kept and ends with noise; inputs put one sentinel
   // per noise span in order (999, 998, 997); targets are sentinel, span, ...; EOS on both.
   it('pins 20 tokens at density 0.3, mean span 2, seed 1', () => {
-    const ex = spanCorruption(range(20), { noiseDensity: 0.3, meanNoiseSpanLength: 2, seed: 1, sentinelId, eosId: EOS });
+    const ex = spanCorruption(range(20), {
+      noiseDensity: 0.3,
+      meanNoiseSpanLength: 2,
+      seed: 1,
+      sentinelId,
+      eosId: EOS,
+    });
     expect(Array.from(ex.noiseMask).join('')).toBe('01001111000000000001');
-    expect(Array.from(ex.inputs)).toEqual([1, 999, 3, 4, 998, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 997, 1000]);
+    expect(Array.from(ex.inputs)).toEqual([
+      1, 999, 3, 4, 998, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 997, 1000,
+    ]);
     expect(Array.from(ex.targets)).toEqual([999, 2, 998, 5, 6, 7, 8, 997, 20, 1000]);
   });
 
   it('pins mean span 1 (i.i.d. style): 5 single noise tokens, never adjacent', () => {
-    const ex = spanCorruption(range(20), { noiseDensity: 0.25, meanNoiseSpanLength: 1, seed: 1, sentinelId, eosId: EOS });
+    const ex = spanCorruption(range(20), {
+      noiseDensity: 0.25,
+      meanNoiseSpanLength: 1,
+      seed: 1,
+      sentinelId,
+      eosId: EOS,
+    });
     expect(Array.from(ex.noiseMask).join('')).toBe('00010001010000000101');
-    expect(Array.from(ex.inputs)).toEqual([1, 2, 3, 999, 5, 6, 7, 998, 9, 997, 11, 12, 13, 14, 15, 16, 17, 996, 19, 995, 1000]);
+    expect(Array.from(ex.inputs)).toEqual([
+      1, 2, 3, 999, 5, 6, 7, 998, 9, 997, 11, 12, 13, 14, 15, 16, 17, 996, 19, 995, 1000,
+    ]);
     expect(Array.from(ex.targets)).toEqual([999, 4, 998, 8, 997, 10, 996, 18, 995, 20, 1000]);
   });
 
@@ -178,7 +196,7 @@ describe('textbook example: "I love this red car"', () => {
     expect(Array.from(withEos.targets)).toEqual([999, 2, 998, 4, 5, 997, EOS]);
   });
 
-  it('needs no extra sentinel when the text ends with kept tokens (the paper\'s Figure 2)', () => {
+  it("needs no extra sentinel when the text ends with kept tokens (the paper's Figure 2)", () => {
     // "Thank you for inviting me to your party last week ." -> "Thank you <X> me to your party <Y> week ."
     // and "<X> for inviting <Y> last <Z>": the reference makes <Z> from the trailing kept span.
     const words = Int32Array.from([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
@@ -190,13 +208,21 @@ describe('textbook example: "I love this red car"', () => {
     }
   });
 
-  it('rejects a mask that starts with noise, where T5\'s two sentinel numberings disagree', () => {
+  it("rejects a mask that starts with noise, where T5's two sentinel numberings disagree", () => {
     const startsNoisy = Uint8Array.from([1, 0, 0, 1, 0]);
     // The reference's raw behaviour: inputs call "I" <X>, targets call it nothing and use <X> for "love this".
-    expect(Array.from(noiseSpanToUniqueSentinel(tokens, startsNoisy, sentinelId))).toEqual([999, 2, 3, 998, 5]);
-    expect(Array.from(nonnoiseSpanToUniqueSentinel(tokens, startsNoisy, sentinelId))).toEqual([1, 999, 4, 998]);
-    expect(() => spanCorruptionFromMask(tokens, startsNoisy, { sentinelId })).toThrow(/starts with a noise token/);
-    expect(() => spanCorruptionFromMask(tokens, Uint8Array.from([0, 1]), { sentinelId })).toThrow(/length 2 but there are 5/);
+    expect(Array.from(noiseSpanToUniqueSentinel(tokens, startsNoisy, sentinelId))).toEqual([
+      999, 2, 3, 998, 5,
+    ]);
+    expect(Array.from(nonnoiseSpanToUniqueSentinel(tokens, startsNoisy, sentinelId))).toEqual([
+      1, 999, 4, 998,
+    ]);
+    expect(() => spanCorruptionFromMask(tokens, startsNoisy, { sentinelId })).toThrow(
+      /starts with a noise token/,
+    );
+    expect(() => spanCorruptionFromMask(tokens, Uint8Array.from([0, 1]), { sentinelId })).toThrow(
+      /length 2 but there are 5/,
+    );
   });
 });
 
@@ -205,10 +231,22 @@ describe('short sequences (the reference computes on max(length, 2) and truncate
     expect(Array.from(randomSpansNoiseMask(0, 0.15, 3, new Rng(1)))).toEqual([]);
     expect(Array.from(randomSpansNoiseMask(1, 0.15, 3, new Rng(1)))).toEqual([0]);
     expect(Array.from(randomSpansNoiseMask(2, 0.15, 3, new Rng(1)))).toEqual([0, 1]);
-    const one = spanCorruption(Int32Array.from([7]), { noiseDensity: 0.15, meanNoiseSpanLength: 3, seed: 1, sentinelId, eosId: EOS });
+    const one = spanCorruption(Int32Array.from([7]), {
+      noiseDensity: 0.15,
+      meanNoiseSpanLength: 3,
+      seed: 1,
+      sentinelId,
+      eosId: EOS,
+    });
     expect(Array.from(one.inputs)).toEqual([7, EOS]);
     expect(Array.from(one.targets)).toEqual([999, EOS]);
-    const empty = spanCorruption(new Int32Array(0), { noiseDensity: 0.15, meanNoiseSpanLength: 3, seed: 1, sentinelId, eosId: EOS });
+    const empty = spanCorruption(new Int32Array(0), {
+      noiseDensity: 0.15,
+      meanNoiseSpanLength: 3,
+      seed: 1,
+      sentinelId,
+      eosId: EOS,
+    });
     expect(Array.from(empty.inputs)).toEqual([EOS]);
     expect(Array.from(empty.targets)).toEqual([EOS]);
   });
@@ -217,7 +255,14 @@ describe('short sequences (the reference computes on max(length, 2) and truncate
 describe('invariants over many seeds', () => {
   const settings: Array<[number, number, number]> = [];
   for (const length of [3, 7, 20, 31, 64, 127, 568]) {
-    for (const [density, mean] of [[0.15, 3], [0.15, 1], [0.5, 1], [0.25, 2], [0.15, 10], [0.3, 5]] as const) {
+    for (const [density, mean] of [
+      [0.15, 3],
+      [0.15, 1],
+      [0.5, 1],
+      [0.25, 2],
+      [0.15, 10],
+      [0.3, 5],
+    ] as const) {
       settings.push([length, density, mean]);
     }
   }
@@ -225,7 +270,7 @@ describe('invariants over many seeds', () => {
   it('holds for every draw', () => {
     let checked = 0;
     for (const [length, density, mean] of settings) {
-      let counts;
+      let counts: ReturnType<typeof spanNoiseCounts>;
       try {
         counts = spanNoiseCounts(length, density, mean);
       } catch {
@@ -233,7 +278,13 @@ describe('invariants over many seeds', () => {
       }
       for (let seed = 0; seed < 25; seed++) {
         const tokens = range(length);
-        const ex = spanCorruption(tokens, { noiseDensity: density, meanNoiseSpanLength: mean, seed, sentinelId, eosId: EOS });
+        const ex = spanCorruption(tokens, {
+          noiseDensity: density,
+          meanNoiseSpanLength: mean,
+          seed,
+          sentinelId,
+          eosId: EOS,
+        });
         const mask = ex.noiseMask;
         const noise = runs(mask, 1);
         const kept = runs(mask, 0);
@@ -280,8 +331,12 @@ describe('invariants over many seeds', () => {
     expect(Array.from(a.noiseMask)).not.toEqual(Array.from(c.noiseMask));
     // seed s is the stream Rng.derive(s, 'span-corruption'); an rng is advanced by the call.
     const rng = Rng.derive(5, 'span-corruption');
-    expect(Array.from(spanCorruption(range(200), { ...opts, rng }).noiseMask)).toEqual(Array.from(a.noiseMask));
-    expect(Array.from(spanCorruption(range(200), { ...opts, rng }).noiseMask)).not.toEqual(Array.from(a.noiseMask));
+    expect(Array.from(spanCorruption(range(200), { ...opts, rng }).noiseMask)).toEqual(
+      Array.from(a.noiseMask),
+    );
+    expect(Array.from(spanCorruption(range(200), { ...opts, rng }).noiseMask)).not.toEqual(
+      Array.from(a.noiseMask),
+    );
   });
 });
 
@@ -307,7 +362,9 @@ describe('statistics', () => {
       hist[noise[0]]++;
       sumAll += noise.reduce((a, b) => a + b, 0);
       spansAll += noise.length;
-      mask.forEach((m, i) => (noiseAt[i] += m));
+      mask.forEach((m, i) => {
+        noiseAt[i] += m;
+      });
     }
     expect(sumAll / spansAll).toBe(n / k); // exact: both counts are fixed
     let mean = 0;
@@ -343,9 +400,20 @@ describe('randomSpansHelper', () => {
   });
 
   it('chunks of tokensLength corrupt to exactly inputsLength and targetsLength', () => {
-    for (const [inputsLength, density, mean] of [[64, 0.2, 2], [64, 0.2, 1], [512, 0.15, 3], [128, 0.15, 3]] as const) {
+    for (const [inputsLength, density, mean] of [
+      [64, 0.2, 2],
+      [64, 0.2, 1],
+      [512, 0.15, 3],
+      [128, 0.15, 3],
+    ] as const) {
       const { tokensLength, targetsLength } = randomSpansHelper(inputsLength, density, mean);
-      const ex = spanCorruption(range(tokensLength), { noiseDensity: density, meanNoiseSpanLength: mean, seed: 0, sentinelId, eosId: EOS });
+      const ex = spanCorruption(range(tokensLength), {
+        noiseDensity: density,
+        meanNoiseSpanLength: mean,
+        seed: 0,
+        sentinelId,
+        eosId: EOS,
+      });
       expect([ex.inputs.length, ex.targets.length]).toEqual([inputsLength, targetsLength]);
     }
   });
@@ -364,7 +432,9 @@ describe('randomSpansHelper', () => {
 describe('options and the CLI view', () => {
   it('rejects unknown keys and ambiguous seeds', () => {
     const base = { noiseDensity: 0.15, meanNoiseSpanLength: 3, sentinelId };
-    expect(() => spanCorruption(range(10), { ...base, seed: 1, meanSpan: 3 } as never)).toThrow(/unknown option 'meanSpan'/);
+    expect(() => spanCorruption(range(10), { ...base, seed: 1, meanSpan: 3 } as never)).toThrow(
+      /unknown option 'meanSpan'/,
+    );
     expect(() => spanCorruption(range(10), { ...base })).toThrow(/exactly one of `seed` or `rng`/);
     expect(() => spanCorruption(range(10), { ...base, seed: 1, rng: new Rng(1) })).toThrow(/exactly one/);
   });

@@ -87,7 +87,11 @@ function checkLength(length: number, what: string): void {
  * (a product of two float32s is exact in a double; double-rounding a quotient to float32 is
  * innocuous), so ties fall the same way as in TensorFlow.
  */
-export function spanNoiseCounts(length: number, noiseDensity: number, meanNoiseSpanLength: number): SpanNoiseCounts {
+export function spanNoiseCounts(
+  length: number,
+  noiseDensity: number,
+  meanNoiseSpanLength: number,
+): SpanNoiseCounts {
   checkLength(length, 'length');
   if (!(noiseDensity >= 0 && noiseDensity <= 1)) {
     throw new Error(`noiseDensity must be in [0, 1], got ${noiseDensity}`);
@@ -124,8 +128,15 @@ export function spanNoiseCounts(length: number, noiseDensity: number, meanNoiseS
  * items per segment (cumsum -> segment id -> segment_sum). Returns the [numSegments] lengths.
  */
 export function randomSegmentation(numItems: number, numSegments: number, rng: Rng): Int32Array {
-  if (!Number.isInteger(numItems) || !Number.isInteger(numSegments) || numSegments < 1 || numSegments > numItems) {
-    throw new Error(`randomSegmentation needs 1 <= numSegments <= numItems, got ${numSegments} and ${numItems}`);
+  if (
+    !Number.isInteger(numItems) ||
+    !Number.isInteger(numSegments) ||
+    numSegments < 1 ||
+    numSegments > numItems
+  ) {
+    throw new Error(
+      `randomSegmentation needs 1 <= numSegments <= numItems, got ${numSegments} and ${numItems}`,
+    );
   }
   const startsNewSegment = new Uint8Array(numItems - 1); // flag i: item i + 1 opens a new segment
   startsNewSegment.fill(1, 0, numSegments - 1);
@@ -279,7 +290,8 @@ const OPTION_KEYS = [...FORMAT_KEYS, 'noiseDensity', 'meanNoiseSpanLength', 'see
 
 function checkKeys(opts: object, allowed: string[], where: string): void {
   for (const key of Object.keys(opts)) {
-    if (!allowed.includes(key)) throw new Error(`${where}: unknown option '${key}' (known: ${allowed.join(', ')})`);
+    if (!allowed.includes(key))
+      throw new Error(`${where}: unknown option '${key}' (known: ${allowed.join(', ')})`);
   }
 }
 
@@ -303,7 +315,8 @@ export function spanCorruptionFromMask(
     );
   }
   const { sentinelId, eosId, finalSentinel = false } = format;
-  if (eosId !== undefined && !Number.isInteger(eosId)) throw new Error(`eosId must be an integer, got ${eosId}`);
+  if (eosId !== undefined && !Number.isInteger(eosId))
+    throw new Error(`eosId must be an integer, got ${eosId}`);
   const inputs = noiseSpanToUniqueSentinel(tokens, noiseMask, sentinelId);
   let targets = nonnoiseSpanToUniqueSentinel(tokens, noiseMask, sentinelId);
   const n = noiseMask.length;
@@ -311,7 +324,8 @@ export function spanCorruptionFromMask(
   if (finalSentinel && n > 0 && noiseMask[n - 1] !== 0) {
     // Targets hold one sentinel per non-noise span; the next one closes the last noise span.
     let numNonNoiseSpans = 0;
-    for (let i = 0; i < n; i++) if (noiseMask[i] === 0 && (i === 0 || noiseMask[i - 1] !== 0)) numNonNoiseSpans++;
+    for (let i = 0; i < n; i++)
+      if (noiseMask[i] === 0 && (i === 0 || noiseMask[i - 1] !== 0)) numNonNoiseSpans++;
     extra.push(sentinel(sentinelId, numNonNoiseSpans));
   }
   if (eosId !== undefined) extra.push(eosId);
@@ -334,7 +348,10 @@ export function spanCorruptionFromMask(
  * T5 span corruption of one token sequence: a random-spans noise mask, then inputs and targets.
  * The same seed and length give the same mask.
  */
-export function spanCorruption(tokens: ArrayLike<number>, opts: SpanCorruptionOptions): SpanCorruptionExample {
+export function spanCorruption(
+  tokens: ArrayLike<number>,
+  opts: SpanCorruptionOptions,
+): SpanCorruptionExample {
   checkKeys(opts, OPTION_KEYS, 'spanCorruption');
   if ((opts.seed === undefined) === (opts.rng === undefined)) {
     throw new Error('spanCorruption needs exactly one of `seed` or `rng`');
@@ -402,8 +419,10 @@ export function randomSpansHelper(
   if (!Number.isInteger(inputsLength) || inputsLength < 1) {
     throw new Error(`inputsLength must be a positive integer, got ${inputsLength}`);
   }
-  if (!(noiseDensity >= 0 && noiseDensity < 1)) throw new Error(`noiseDensity must be in [0, 1), got ${noiseDensity}`);
-  if (!(meanNoiseSpanLength > 0)) throw new Error(`meanNoiseSpanLength must be positive, got ${meanNoiseSpanLength}`);
+  if (!(noiseDensity >= 0 && noiseDensity < 1))
+    throw new Error(`noiseDensity must be in [0, 1), got ${noiseDensity}`);
+  if (!(meanNoiseSpanLength > 0))
+    throw new Error(`meanNoiseSpanLength must be positive, got ${meanNoiseSpanLength}`);
   const encodedLengths = (tokensLength: number): [number, number] => {
     const numNoiseTokens = roundHalfToEven(tokensLength * noiseDensity);
     const numNonNoiseTokens = tokensLength - numNoiseTokens;

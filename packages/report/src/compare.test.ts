@@ -5,7 +5,9 @@ describe('compareMeans', () => {
   it('calls a gap a difference only beyond the summed standard deviations', () => {
     expect(compareMeans({ mean: 0.5, std: 0.01 }, { mean: 0.47, std: 0.01 }, 3).verdict).toBe('higher');
     expect(compareMeans({ mean: 0.45, std: 0.01 }, { mean: 0.47, std: 0.005 }, 3).verdict).toBe('lower');
-    expect(compareMeans({ mean: 0.48, std: 0.01 }, { mean: 0.47, std: 0.01 }, 3).verdict).toBe('within noise');
+    expect(compareMeans({ mean: 0.48, std: 0.01 }, { mean: 0.47, std: 0.01 }, 3).verdict).toBe(
+      'within noise',
+    );
     expect(compareMeans({ mean: 0.9, std: 0 }, { mean: 0.1, std: 0 }, 1).verdict).toBe('one seed');
   });
 });

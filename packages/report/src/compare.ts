@@ -105,7 +105,6 @@ export function meanStd(xs: readonly number[]): MeanStd {
   return { mean: m, std: s };
 }
 
-
 /**
  * Every metrics.jsonl row as a plain object, with all its keys. `loadRun(dir).metrics` is built
  * with `aq.from(rows)`, which takes its columns from the first row only; an nsp or spans run

@@ -1,6 +1,6 @@
 export {
-  compareMeans,
   type Comparison,
+  compareMeans,
   fmtMeanStd,
   type MeanStd,
   metricObjects,
@@ -10,6 +10,23 @@ export {
 export { EXPERIMENT_REPORTS, type ExperimentReport, type FiguresResult, figuresAll } from './figures.js';
 export { writeFileAtomicIfChanged } from './files.js';
 export { fmtInt, fmtInterval, fmtSig, stableStringify } from './format.js';
+export {
+  NSP_BASELINE,
+  NSP_FIGURES,
+  type NspSummary,
+  nspFigures,
+  nspFinetuneSpec,
+  nspHeadlineMetrics,
+  nspHonestReading,
+  nspMlmLossSpec,
+  nspNspLossSpec,
+  nspReport,
+  nspValidationCurves,
+  ROBERTA_TABLE1,
+  ROBERTA_TABLE2,
+  UNBALANCED_TASKS,
+} from './nsp.js';
+export { type SyntheticNspRunOptions, writeSyntheticNspRun } from './nsp-synthetic.js';
 export { CHART_FONT, chartFontFiles, normalizeSvgIds, renderChart, renderSvg, svgToPng } from './render.js';
 export {
   findRuns,
@@ -37,39 +54,22 @@ export {
   scalingReport,
   scalingValidationTable,
 } from './scaling.js';
-export { type SyntheticRunOptions, writeSyntheticScalingRun } from './synthetic.js';
-export {
-  NSP_BASELINE,
-  NSP_FIGURES,
-  nspFigures,
-  nspFinetuneSpec,
-  nspHeadlineMetrics,
-  nspHonestReading,
-  nspMlmLossSpec,
-  nspNspLossSpec,
-  nspReport,
-  type NspSummary,
-  nspValidationCurves,
-  ROBERTA_TABLE1,
-  ROBERTA_TABLE2,
-  UNBALANCED_TASKS,
-} from './nsp.js';
-export { type SyntheticNspRunOptions, writeSyntheticNspRun } from './nsp-synthetic.js';
 export {
   expectedTargetLength,
   headline as spansHeadline,
   rateRows,
   SPANS_FIGURES,
+  type SpansSummary,
   spanRows,
   spansFigures,
   spansHonestReading,
   spansLossSpec,
   spansReport,
   spansScoresSpec,
-  type SpansSummary,
   spansTargetLengthSpec,
   T5_GLUE_STD,
   T5_TABLE6,
   T5_TABLE7,
 } from './spans.js';
 export { type SyntheticSpansRunOptions, writeSyntheticSpansRun } from './spans-synthetic.js';
+export { type SyntheticRunOptions, writeSyntheticScalingRun } from './synthetic.js';

@@ -42,7 +42,13 @@ const VARIANTS: Variant[] = [
   { name: 'SENTENCE-PAIR + NSP', format: 'sentence-pair', masking: 'dynamic', gain: 0.05, mlm: 0.12 },
   { name: 'FULL-SENTENCES', format: 'full-sentences', masking: 'dynamic', gain: 0.105, mlm: 0 },
   { name: 'DOC-SENTENCES', format: 'doc-sentences', masking: 'dynamic', gain: 0.11, mlm: -0.01 },
-  { name: 'DOC-SENTENCES, static masking', format: 'doc-sentences', masking: 'static', gain: 0.107, mlm: 0.02 },
+  {
+    name: 'DOC-SENTENCES, static masking',
+    format: 'doc-sentences',
+    masking: 'static',
+    gain: 0.107,
+    mlm: 0.02,
+  },
 ];
 
 const hasNsp = (format: string) => format === 'segment-pair' || format === 'sentence-pair';
@@ -75,7 +81,14 @@ export function writeSyntheticNspRun(resultsDir: string, opts: SyntheticNspRunOp
     variants: VARIANTS.map(({ name, format, masking }) => ({ name, format, masking })),
     baseline: true,
     pretrain: { tokens: tokenBudget, batchSize, lr: 2e-3, staticCopies: 10, evalEvery: 100 },
-    finetune: { tasks: [...tasks, 'kjv-web-paraphrase'], steps: 150, batchSize: 32, lr: 1e-3, maxTrainExamples: 5000, maxTestExamples: 600 },
+    finetune: {
+      tasks: [...tasks, 'kjv-web-paraphrase'],
+      steps: 150,
+      batchSize: 32,
+      lr: 1e-3,
+      maxTrainExamples: 5000,
+      maxTestExamples: 600,
+    },
   };
   const run: RunInfo = {
     runId,
@@ -99,7 +112,17 @@ export function writeSyntheticNspRun(resultsDir: string, opts: SyntheticNspRunOp
     const accuracy = base.acc + gain + 0.01 * rng.normal();
     const macroF1 = base.f1 + 1.5 * gain + 0.015 * rng.normal();
     finetune.push({ variant, seed, task, accuracy, macroF1, testExamples: 600, trainLoss: 1 - gain });
-    rows.push({ model: `${variant} | seed ${seed} | ${task}`, phase: 'finetune', split: 'test', variant, seed, task, step: 150, accuracy, macroF1 });
+    rows.push({
+      model: `${variant} | seed ${seed} | ${task}`,
+      phase: 'finetune',
+      split: 'test',
+      variant,
+      seed,
+      task,
+      step: 150,
+      accuracy,
+      macroF1,
+    });
   };
   for (const seed of seeds) {
     for (const task of tasks) score(NSP_BASELINE, seed, task, 0);
@@ -112,7 +135,11 @@ export function writeSyntheticNspRun(resultsDir: string, opts: SyntheticNspRunOp
         const step = Math.round((steps * k) / evalPoints);
         const tokens = Math.round(step * batchSize * (31 + 0.5 * rng.next()));
         mlm = 5.4 + v.mlm + 2.4 * Math.exp(-tokens / 150_000) + 0.02 * rng.normal();
-        nspLoss = nsp ? 0.693 - (v.format === 'segment-pair' ? 0.08 : 0.03) * (1 - Math.exp(-tokens / 200_000)) + 0.004 * rng.normal() : null;
+        nspLoss = nsp
+          ? Math.LN2 -
+            (v.format === 'segment-pair' ? 0.08 : 0.03) * (1 - Math.exp(-tokens / 200_000)) +
+            0.004 * rng.normal()
+          : null;
         rows.push({
           model: `${v.name} | seed ${seed}`,
           split: 'val',
@@ -147,7 +174,11 @@ export function writeSyntheticNspRun(resultsDir: string, opts: SyntheticNspRunOp
     for (const task of tasks) {
       const rs = finetune.filter((r) => r.variant === variant && r.task === task);
       if (rs.length === 0) continue;
-      cells[task] = { accuracy: meanStd(rs.map((r) => r.accuracy)), macroF1: meanStd(rs.map((r) => r.macroF1)), n: rs.length };
+      cells[task] = {
+        accuracy: meanStd(rs.map((r) => r.accuracy)),
+        macroF1: meanStd(rs.map((r) => r.macroF1)),
+        n: rs.length,
+      };
     }
     const pre = pretrain.filter((r) => r.variant === variant);
     const v = VARIANTS.find((x) => x.name === variant);
@@ -157,7 +188,8 @@ export function writeSyntheticNspRun(resultsDir: string, opts: SyntheticNspRunOp
       masking: v?.masking ?? null,
       nsp: v ? hasNsp(v.format) : null,
       pretrainMlmLoss: pre.length ? meanStd(pre.map((r) => r.finalMlmLoss)) : null,
-      pretrainNspLoss: pre.length && pre[0].finalNspLoss !== null ? meanStd(pre.map((r) => r.finalNspLoss as number)) : null,
+      pretrainNspLoss:
+        pre.length && pre[0].finalNspLoss !== null ? meanStd(pre.map((r) => r.finalNspLoss as number)) : null,
       tasks: cells,
     };
   });
@@ -167,7 +199,9 @@ export function writeSyntheticNspRun(resultsDir: string, opts: SyntheticNspRunOp
     table,
     pretrain,
     finetune,
-    skippedTasks: ['kjv-web-paraphrase: the KJV and WEB Bible corpora are not installed (see packages/tasks)'],
+    skippedTasks: [
+      'kjv-web-paraphrase: the KJV and WEB Bible corpora are not installed (see packages/tasks)',
+    ],
   };
   writeFileSync(join(dir, 'config.json'), `${JSON.stringify(config, null, 2)}\n`);
   writeFileSync(join(dir, 'run.json'), `${JSON.stringify(run, null, 2)}\n`);

@@ -5,12 +5,12 @@ import { describe, expect, it } from 'vitest';
 import { EXPERIMENT_REPORTS, figuresAll } from './figures.js';
 import {
   NSP_FIGURES,
+  type NspSummary,
   nspFinetuneSpec,
   nspHeadlineMetrics,
   nspMlmLossSpec,
   nspNspLossSpec,
   nspReport,
-  type NspSummary,
   nspValidationCurves,
 } from './nsp.js';
 import { writeSyntheticNspRun } from './nsp-synthetic.js';
@@ -34,7 +34,9 @@ describe('nsp figures', () => {
     // Second render in the same process (vega's id counters have moved on): identical SVG bytes,
     // and identical PNG bytes for one figure (PNGs come from the SVG alone; render.test pins that).
     const run = loadRun(runDir);
-    const svgs = await Promise.all([nspMlmLossSpec(run), nspNspLossSpec(run), nspFinetuneSpec(run)].map((spec) => renderSvg(spec)));
+    const svgs = await Promise.all(
+      [nspMlmLossSpec(run), nspNspLossSpec(run), nspFinetuneSpec(run)].map((spec) => renderSvg(spec)),
+    );
     for (let i = 0; i < svgs.length; i++) expect(svgs[i]).toBe(readFileSync(r.files[2 * i], 'utf8'));
     expect(Buffer.from(svgToPng(svgs[0])).equals(readFileSync(r.files[1]))).toBe(true);
     const nspSvg = readFileSync(join(figs, 'nsp-nsp-loss.svg'), 'utf8');

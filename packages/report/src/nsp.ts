@@ -8,7 +8,6 @@ import type { TopLevelSpec } from 'vega-lite';
 import {
   type Comparison,
   compareMeans,
-  describeBackend,
   describeCorpus,
   fmtDiff,
   fmtMeanStd,
@@ -30,10 +29,42 @@ export const NSP_FIGURES = ['nsp-mlm-loss', 'nsp-nsp-loss', 'nsp-finetune'] as c
 
 /** RoBERTa Table 2 (base models, medians of 5 seeds), from ANCHORS.md. */
 export const ROBERTA_TABLE2 = [
-  { format: 'segment-pair', name: 'SEGMENT-PAIR + NSP', squad11: 90.4, squad20: 78.7, mnli: 84.0, sst2: 92.9, race: 64.2 },
-  { format: 'sentence-pair', name: 'SENTENCE-PAIR + NSP', squad11: 88.7, squad20: 76.2, mnli: 82.9, sst2: 92.1, race: 63.0 },
-  { format: 'full-sentences', name: 'FULL-SENTENCES (no NSP)', squad11: 90.4, squad20: 79.1, mnli: 84.7, sst2: 92.5, race: 64.8 },
-  { format: 'doc-sentences', name: 'DOC-SENTENCES (no NSP)', squad11: 90.6, squad20: 79.7, mnli: 84.7, sst2: 92.7, race: 65.6 },
+  {
+    format: 'segment-pair',
+    name: 'SEGMENT-PAIR + NSP',
+    squad11: 90.4,
+    squad20: 78.7,
+    mnli: 84.0,
+    sst2: 92.9,
+    race: 64.2,
+  },
+  {
+    format: 'sentence-pair',
+    name: 'SENTENCE-PAIR + NSP',
+    squad11: 88.7,
+    squad20: 76.2,
+    mnli: 82.9,
+    sst2: 92.1,
+    race: 63.0,
+  },
+  {
+    format: 'full-sentences',
+    name: 'FULL-SENTENCES (no NSP)',
+    squad11: 90.4,
+    squad20: 79.1,
+    mnli: 84.7,
+    sst2: 92.5,
+    race: 64.8,
+  },
+  {
+    format: 'doc-sentences',
+    name: 'DOC-SENTENCES (no NSP)',
+    squad11: 90.6,
+    squad20: 79.7,
+    mnli: 84.7,
+    sst2: 92.7,
+    race: 65.6,
+  },
 ] as const;
 
 /** RoBERTa Table 1 (SQuAD 2.0 F1, MNLI-m, SST-2). */
@@ -101,7 +132,17 @@ export interface NspSummary {
 
 const WIDTH = 520;
 const HEIGHT = 320;
-const PALETTE = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#bcbd22', '#17becf'];
+const PALETTE = [
+  '#1f77b4',
+  '#ff7f0e',
+  '#2ca02c',
+  '#d62728',
+  '#9467bd',
+  '#8c564b',
+  '#e377c2',
+  '#bcbd22',
+  '#17becf',
+];
 const BASELINE_COLOR = '#7f7f7f';
 
 function nspSummary(run: LoadedRun): NspSummary {
@@ -151,7 +192,12 @@ export function nspValidationCurves(run: LoadedRun, field: 'mlm' | 'nsp'): Curve
         typeof d[field] === 'number' &&
         Number.isFinite(d[field] as number),
     )
-    .map((d) => ({ variant: String(d.variant), step: d.step as number, tokens: d.tokens as number, value: d[field] as number }));
+    .map((d) => ({
+      variant: String(d.variant),
+      step: d.step as number,
+      tokens: d.tokens as number,
+      value: d[field] as number,
+    }));
   if (rows.length === 0) return [];
   const agg = aq
     .from(rows)
@@ -162,12 +208,27 @@ export function nspValidationCurves(run: LoadedRun, field: 'mlm' | 'nsp'): Curve
       std: aq.op.stdev('value'),
       n: aq.op.count(),
     })
-    .objects() as { variant: string; step: number; tokens: number; mean: number; std: number | null; n: number }[];
+    .objects() as {
+    variant: string;
+    step: number;
+    tokens: number;
+    mean: number;
+    std: number | null;
+    n: number;
+  }[];
   const order = variantOrder(nspSummary(run), [...new Set(rows.map((r) => r.variant))]);
   return agg
     .map((r) => {
       const std = r.n > 1 && Number.isFinite(r.std) ? (r.std as number) : 0;
-      return { variant: r.variant, step: r.step, tokens: r.tokens, mean: r.mean, lo: r.mean - std, hi: r.mean + std, n: r.n };
+      return {
+        variant: r.variant,
+        step: r.step,
+        tokens: r.tokens,
+        mean: r.mean,
+        lo: r.mean - std,
+        hi: r.mean + std,
+        n: r.n,
+      };
     })
     .sort((a, b) => order.indexOf(a.variant) - order.indexOf(b.variant) || a.step - b.step);
 }
@@ -187,7 +248,14 @@ function curveSpec(
     type: 'nominal',
     title: 'Variant',
     scale: variantColors(order),
-    legend: { orient: 'right', labelLimit: 0, titleLimit: 0, symbolType: 'stroke', symbolStrokeWidth: 3, symbolOpacity: 1 },
+    legend: {
+      orient: 'right',
+      labelLimit: 0,
+      titleLimit: 0,
+      symbolType: 'stroke',
+      symbolStrokeWidth: 3,
+      symbolOpacity: 1,
+    },
   };
   const x = {
     field: 'tokens',
@@ -197,10 +265,15 @@ function curveSpec(
   };
   const layers: unknown[] = [];
   // The band goes after the line so the legend takes its symbol from the line, not the faint band.
-  const band = seeds > 1 ? [{
-      mark: { type: 'area', opacity: 0.15 },
-      encoding: { x, y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' }, color },
-    }] : [];
+  const band =
+    seeds > 1
+      ? [
+          {
+            mark: { type: 'area', opacity: 0.15 },
+            encoding: { x, y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' }, color },
+          },
+        ]
+      : [];
   layers.push({
     mark: { type: 'line', strokeWidth: 1.8, point: { size: 14 } },
     encoding: {
@@ -231,18 +304,32 @@ export function nspMlmLossSpec(run: LoadedRun): TopLevelSpec {
 
 export function nspNspLossSpec(run: LoadedRun): TopLevelSpec {
   const chance = [{ y: Math.LN2, label: `chance: ln 2 = ${Math.LN2.toFixed(3)}` }];
-  return curveSpec(run, 'nsp', 'Validation NSP loss (variants with next-sentence prediction)', 'Validation NSP loss (nats/pair)', [
-    {
-      data: { values: chance },
-      mark: { type: 'rule', color: '#444444', strokeDash: [6, 4], strokeWidth: 1.5 },
-      encoding: { y: { field: 'y', type: 'quantitative' } },
-    },
-    {
-      data: { values: chance },
-      mark: { type: 'text', align: 'left', baseline: 'bottom', dx: 4, dy: -3, color: '#444444', fontSize: 11 },
-      encoding: { y: { field: 'y', type: 'quantitative' }, x: { value: 0 }, text: { field: 'label' } },
-    },
-  ]);
+  return curveSpec(
+    run,
+    'nsp',
+    'Validation NSP loss (variants with next-sentence prediction)',
+    'Validation NSP loss (nats/pair)',
+    [
+      {
+        data: { values: chance },
+        mark: { type: 'rule', color: '#444444', strokeDash: [6, 4], strokeWidth: 1.5 },
+        encoding: { y: { field: 'y', type: 'quantitative' } },
+      },
+      {
+        data: { values: chance },
+        mark: {
+          type: 'text',
+          align: 'left',
+          baseline: 'bottom',
+          dx: 4,
+          dy: -3,
+          color: '#444444',
+          fontSize: 11,
+        },
+        encoding: { y: { field: 'y', type: 'quantitative' }, x: { value: 0 }, text: { field: 'label' } },
+      },
+    ],
+  );
 }
 
 /** Test accuracy per task and variant: mean ± 1 std over seeds, with each seed as a small dot. */
@@ -288,7 +375,12 @@ export function nspFinetuneSpec(run: LoadedRun): TopLevelSpec {
         {
           transform: [{ filter: "datum.kind === 'mean'" }],
           mark: { type: 'rule', strokeWidth: 2 },
-          encoding: { y, x: { field: 'lo', type: 'quantitative', title: 'Test accuracy (%)' }, x2: { field: 'hi' }, color },
+          encoding: {
+            y,
+            x: { field: 'lo', type: 'quantitative', title: 'Test accuracy (%)' },
+            x2: { field: 'hi' },
+            color,
+          },
         },
         {
           transform: [{ filter: "datum.kind === 'seed'" }],
@@ -411,7 +503,8 @@ function overall(counts: ClaimResult['counts'], mode: 'directional' | 'notWorse'
   }
   if (counts.unjudged > 0) bits.push(`${counts.unjudged} not judged (one seed)`);
   let verdict: string;
-  if (mode === 'equal') verdict = counts.against === 0 ? 'consistent with our numbers' : 'not supported by our numbers';
+  if (mode === 'equal')
+    verdict = counts.against === 0 ? 'consistent with our numbers' : 'not supported by our numbers';
   else if (counts.against > 0 && counts.agree === 0 && (mode === 'notWorse' || counts.noise === 0))
     verdict = 'contradicted by our numbers';
   else if (counts.against > 0) verdict = 'mixed';
@@ -454,7 +547,9 @@ export function nspHonestReading(summary: NspSummary): string[] {
     const details: string[] = [];
     if (segment) {
       for (const r of noNsp) {
-        details.push(`${r.variant} minus ${segment.variant}: ${claimComparisons(summary, metrics, r, segment, true, counts)}`);
+        details.push(
+          `${r.variant} minus ${segment.variant}: ${claimComparisons(summary, metrics, r, segment, true, counts)}`,
+        );
       }
     }
     out.push(
@@ -548,7 +643,9 @@ export function nspReport(runDir: string, figuresRelPath: string): string {
   );
   L.push(
     `- Pretraining budget: ${pre?.tokens !== undefined ? fmtInt(pre.tokens) : 'n/a'} real (non-padding) tokens per variant and seed, the same for every format${
-      actualTokens.length ? ` (actually ${fmtInt(Math.min(...actualTokens))} to ${fmtInt(Math.max(...actualTokens))})` : ''
+      actualTokens.length
+        ? ` (actually ${fmtInt(Math.min(...actualTokens))} to ${fmtInt(Math.max(...actualTokens))})`
+        : ''
     }, batch ${pre?.batchSize ?? 'n/a'}, peak lr ${pre?.lr ?? 'n/a'}; static masking keeps ${pre?.staticCopies ?? 'n/a'} fixed masks per sequence as RoBERTa did${
       tps.length ? `; ${fmtInt(Math.min(...tps))} to ${fmtInt(Math.max(...tps))} tokens/s` : ''
     }. RoBERTa's base ablation trained on about 1M steps × 256 × 512 tokens.`,
@@ -556,7 +653,9 @@ export function nspReport(runDir: string, figuresRelPath: string): string {
   L.push(
     `- Fine-tuning: ${ft?.steps ?? 'n/a'} steps per task, batch ${ft?.batchSize ?? 'n/a'}, lr ${ft?.lr ?? 'n/a'}, at most ${ft?.maxTrainExamples ?? 'n/a'} training and ${ft?.maxTestExamples ?? 'n/a'} test examples; a classifier on the [CLS] vector.`,
   );
-  L.push(`- Seeds: ${listText(seeds)} (${seeds.length}); tasks: ${listText(summary.tasks.map((t) => `\`${t}\``))}.`);
+  L.push(
+    `- Seeds: ${listText(seeds)} (${seeds.length}); tasks: ${listText(summary.tasks.map((t) => `\`${t}\``))}.`,
+  );
   L.push(
     `- Variants: ${listText(summary.table.map((r) => (r.variant === NSP_BASELINE ? `${r.variant} (random initialisation, fine-tuned the same way)` : `${r.variant} (${r.format}, ${r.masking} masking${r.nsp ? ', NSP' : ''})`)))}.`,
   );
@@ -608,16 +707,20 @@ export function nspReport(runDir: string, figuresRelPath: string): string {
     else if (r.masking === 'static') {
       const s = ROBERTA_TABLE1.static;
       cells.push(`Table 1 static masking: — / ${f1(s.squad20)} · ${f1(s.mnli)} · ${f1(s.sst2)} · —`);
-    } else if (paper) cells.push(`${f1(paper.squad11)}/${f1(paper.squad20)} · ${f1(paper.mnli)} · ${f1(paper.sst2)} · ${f1(paper.race)}`);
+    } else if (paper)
+      cells.push(
+        `${f1(paper.squad11)}/${f1(paper.squad20)} · ${f1(paper.mnli)} · ${f1(paper.sst2)} · ${f1(paper.race)}`,
+      );
     else cells.push('—');
     L.push(mdRow(cells));
   }
   L.push('');
-  L.push('The paper\'s numbers, for reference (base models, medians of 5 seeds; SQuAD is F1):');
+  L.push("The paper's numbers, for reference (base models, medians of 5 seeds; SQuAD is F1):");
   L.push('');
   L.push(mdRow(['RoBERTa Table 2 input format', 'SQuAD 1.1/2.0', 'MNLI-m', 'SST-2', 'RACE']));
   L.push(mdRow(['---', '---:', '---:', '---:', '---:']));
-  for (const p of ROBERTA_TABLE2) L.push(mdRow([p.name, `${f1(p.squad11)}/${f1(p.squad20)}`, f1(p.mnli), f1(p.sst2), f1(p.race)]));
+  for (const p of ROBERTA_TABLE2)
+    L.push(mdRow([p.name, `${f1(p.squad11)}/${f1(p.squad20)}`, f1(p.mnli), f1(p.sst2), f1(p.race)]));
   L.push('');
   L.push(mdRow(['RoBERTa Table 1 masking', 'SQuAD 2.0', 'MNLI-m', 'SST-2']));
   L.push(mdRow(['---', '---:', '---:', '---:']));
@@ -627,12 +730,14 @@ export function nspReport(runDir: string, figuresRelPath: string): string {
   }
   L.push('');
   L.push(
-    'Our tasks are not the paper\'s: they are small classification tasks that run on a laptop, so compare the direction of differences between rows, not the numbers across tables.',
+    "Our tasks are not the paper's: they are small classification tasks that run on a laptop, so compare the direction of differences between rows, not the numbers across tables.",
   );
   L.push('');
   L.push('## Honest reading');
   L.push('');
-  L.push(`Rule: ${NOISE_RULE} Each claim is judged on every task's headline metric (macro-F1 for unbalanced tasks, accuracy otherwise).`);
+  L.push(
+    `Rule: ${NOISE_RULE} Each claim is judged on every task's headline metric (macro-F1 for unbalanced tasks, accuracy otherwise).`,
+  );
   L.push('');
   for (const s of nspHonestReading(summary)) L.push(`- ${s}`);
   L.push('');

@@ -76,12 +76,26 @@ export function writeSyntheticSpansRun(resultsDir: string, opts: SyntheticSpansR
   };
 
   const rows: Record<string, unknown>[] = [];
-  const finetune: { variant: string; seed: number; task: string; score: number; rouge1?: number; rougeL?: number }[] = [];
-  const pretrain: { variant: string; seed: number; finalLoss: number; targetLength: number; tokensPerSec: number }[] = [];
+  const finetune: {
+    variant: string;
+    seed: number;
+    task: string;
+    score: number;
+    rouge1?: number;
+    rougeL?: number;
+  }[] = [];
+  const pretrain: {
+    variant: string;
+    seed: number;
+    finalLoss: number;
+    targetLength: number;
+    tokensPerSec: number;
+  }[] = [];
   const cellOf = (variant: string, task: string): SpansTaskCell | undefined => {
     const rs = finetune.filter((r) => r.variant === variant && r.task === task);
     if (rs.length === 0) return undefined;
-    if (task === 'brown-genre') return { metric: 'accuracy', accuracy: meanStd(rs.map((r) => r.score)), n: rs.length };
+    if (task === 'brown-genre')
+      return { metric: 'accuracy', accuracy: meanStd(rs.map((r) => r.score)), n: rs.length };
     return {
       metric: 'rouge',
       rouge1: meanStd(rs.map((r) => r.rouge1 as number)),
@@ -95,7 +109,16 @@ export function writeSyntheticSpansRun(resultsDir: string, opts: SyntheticSpansR
       const base = task === 'brown-genre' ? 0.4 : 0.12;
       const s = base + effect * (task === 'brown-genre' ? 1 : 0.5) + 0.006 * rng.normal();
       finetune.push({ variant, seed, task, score: s, rouge1: s + 0.15, rougeL: s + 0.1 });
-      rows.push({ model: `${variant} | seed ${seed} | ${task}`, phase: 'finetune', split: 'test', variant, seed, task, step: 150, score: s });
+      rows.push({
+        model: `${variant} | seed ${seed} | ${task}`,
+        phase: 'finetune',
+        split: 'test',
+        variant,
+        seed,
+        task,
+        step: 150,
+        score: s,
+      });
     }
   };
   for (const seed of seeds) {
@@ -107,8 +130,22 @@ export function writeSyntheticSpansRun(resultsDir: string, opts: SyntheticSpansR
       for (let k = 0; k <= evalPoints; k++) {
         const step = Math.round((500 * k) / evalPoints);
         const tokens = step * 32 * INPUT_LENGTH;
-        loss = 3.2 + 0.6 * s.rate + 0.05 * Math.log(s.meanSpan) + 4 * Math.exp(-tokens / 120_000) + 0.02 * rng.normal();
-        rows.push({ model: `${variant} | seed ${seed}`, phase: 'pretrain', split: 'val', variant, seed, step, tokens, loss });
+        loss =
+          3.2 +
+          0.6 * s.rate +
+          0.05 * Math.log(s.meanSpan) +
+          4 * Math.exp(-tokens / 120_000) +
+          0.02 * rng.normal();
+        rows.push({
+          model: `${variant} | seed ${seed}`,
+          phase: 'pretrain',
+          split: 'val',
+          variant,
+          seed,
+          step,
+          tokens,
+          loss,
+        });
       }
       pretrain.push({
         variant,
@@ -147,7 +184,9 @@ export function writeSyntheticSpansRun(resultsDir: string, opts: SyntheticSpansR
     baseline: row(null),
     pretrain,
     finetune,
-    skippedTasks: ['kjv-web-paraphrase: the KJV and WEB Bible corpora are not installed (see packages/tasks)'],
+    skippedTasks: [
+      'kjv-web-paraphrase: the KJV and WEB Bible corpora are not installed (see packages/tasks)',
+    ],
   };
   writeFileSync(join(dir, 'config.json'), `${JSON.stringify(config, null, 2)}\n`);
   writeFileSync(join(dir, 'run.json'), `${JSON.stringify(run, null, 2)}\n`);

@@ -9,11 +9,11 @@ import {
   expectedTargetLength,
   rateRows,
   SPANS_FIGURES,
+  type SpansSummary,
   spanRows,
   spansLossSpec,
   spansReport,
   spansScoresSpec,
-  type SpansSummary,
   spansTargetLengthSpec,
 } from './spans.js';
 import { writeSyntheticSpansRun } from './spans-synthetic.js';
@@ -35,7 +35,9 @@ describe('spans figures', () => {
     // Second render in the same process (vega's id counters have moved on): identical SVG bytes,
     // and identical PNG bytes for one figure (PNGs come from the SVG alone; render.test pins that).
     const run = loadRun(runDir);
-    const svgs = await Promise.all([spansLossSpec(run), spansTargetLengthSpec(run), spansScoresSpec(run)].map((spec) => renderSvg(spec)));
+    const svgs = await Promise.all(
+      [spansLossSpec(run), spansTargetLengthSpec(run), spansScoresSpec(run)].map((spec) => renderSvg(spec)),
+    );
     for (let i = 0; i < svgs.length; i++) expect(svgs[i]).toBe(readFileSync(r.files[2 * i], 'utf8'));
     expect(Buffer.from(svgToPng(svgs[0])).equals(readFileSync(r.files[1]))).toBe(true);
     expect(readFileSync(join(figs, 'spans-target-length.svg'), 'utf8')).toContain('i.i.d.');
@@ -74,7 +76,9 @@ describe('spansReport', () => {
   it('reads the claims from the numbers', () => {
     expect(md).toMatch(/\*\*Mean spans of 2 to 5 do at least as well as i\.i\.d\.\*\*.*Verdict: consistent/);
     expect(md).toMatch(/\*\*Mean span 10 is slightly worse\*\*.*Verdict: supported/);
-    expect(md).toMatch(/\*\*Longer spans give shorter targets and faster training\*\*.*falling at every step.*Verdict: supported/);
+    expect(md).toMatch(
+      /\*\*Longer spans give shorter targets and faster training\*\*.*falling at every step.*Verdict: supported/,
+    );
     expect(md).toMatch(/For 50%: Verdict: supported/);
     expect(md).toContain('exceeds std A + std B');
     expect(md).toMatch(/may well be within noise/);

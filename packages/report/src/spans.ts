@@ -25,11 +25,61 @@ export const SPANS_FIGURES = ['spans-loss', 'spans-target-length', 'spans-scores
 
 /** T5 Table 7: mean span length at 15% corruption (ANCHORS.md). */
 export const T5_TABLE7 = [
-  { meanSpan: 1, label: 'i.i.d.', glue: 83.28, cnndm: 19.24, squad: 80.88, sglue: 71.36, ende: 26.98, enfr: 39.82, enro: 27.65 },
-  { meanSpan: 2, label: '2', glue: 83.54, cnndm: 19.39, squad: 82.09, sglue: 72.2, ende: 26.76, enfr: 39.99, enro: 27.63 },
-  { meanSpan: 3, label: '3', glue: 83.49, cnndm: 19.62, squad: 81.84, sglue: 72.53, ende: 26.86, enfr: 39.65, enro: 27.62 },
-  { meanSpan: 5, label: '5', glue: 83.4, cnndm: 19.24, squad: 82.05, sglue: 72.23, ende: 26.88, enfr: 39.4, enro: 27.53 },
-  { meanSpan: 10, label: '10', glue: 82.85, cnndm: 19.33, squad: 81.84, sglue: 70.44, ende: 26.79, enfr: 39.49, enro: 27.69 },
+  {
+    meanSpan: 1,
+    label: 'i.i.d.',
+    glue: 83.28,
+    cnndm: 19.24,
+    squad: 80.88,
+    sglue: 71.36,
+    ende: 26.98,
+    enfr: 39.82,
+    enro: 27.65,
+  },
+  {
+    meanSpan: 2,
+    label: '2',
+    glue: 83.54,
+    cnndm: 19.39,
+    squad: 82.09,
+    sglue: 72.2,
+    ende: 26.76,
+    enfr: 39.99,
+    enro: 27.63,
+  },
+  {
+    meanSpan: 3,
+    label: '3',
+    glue: 83.49,
+    cnndm: 19.62,
+    squad: 81.84,
+    sglue: 72.53,
+    ende: 26.86,
+    enfr: 39.65,
+    enro: 27.62,
+  },
+  {
+    meanSpan: 5,
+    label: '5',
+    glue: 83.4,
+    cnndm: 19.24,
+    squad: 82.05,
+    sglue: 72.23,
+    ende: 26.88,
+    enfr: 39.4,
+    enro: 27.53,
+  },
+  {
+    meanSpan: 10,
+    label: '10',
+    glue: 82.85,
+    cnndm: 19.33,
+    squad: 81.84,
+    sglue: 70.44,
+    ende: 26.79,
+    enfr: 39.49,
+    enro: 27.69,
+  },
 ] as const;
 
 /** T5 Table 6: GLUE by corruption rate (i.i.d. corruption in the paper). */
@@ -77,7 +127,17 @@ export interface SpansSummary {
 
 const WIDTH = 520;
 const HEIGHT = 320;
-const PALETTE = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#bcbd22', '#17becf'];
+const PALETTE = [
+  '#1f77b4',
+  '#ff7f0e',
+  '#2ca02c',
+  '#d62728',
+  '#9467bd',
+  '#8c564b',
+  '#e377c2',
+  '#bcbd22',
+  '#17becf',
+];
 
 function spansSummary(run: LoadedRun): SpansSummary {
   const s = run.summary as unknown as SpansSummary | null;
@@ -133,8 +193,16 @@ function taskMetricLabel(summary: SpansSummary, task: string): string {
 export function spansLossSpec(run: LoadedRun): TopLevelSpec {
   const summary = spansSummary(run);
   const rows = metricObjects(run)
-    .filter((d) => d.phase === 'pretrain' && d.split === 'val' && typeof d.loss === 'number' && Number.isFinite(d.loss))
-    .map((d) => ({ variant: String(d.variant), step: d.step as number, tokens: d.tokens as number, loss: d.loss as number }));
+    .filter(
+      (d) =>
+        d.phase === 'pretrain' && d.split === 'val' && typeof d.loss === 'number' && Number.isFinite(d.loss),
+    )
+    .map((d) => ({
+      variant: String(d.variant),
+      step: d.step as number,
+      tokens: d.tokens as number,
+      loss: d.loss as number,
+    }));
   const order = settingOrder(summary);
   for (const r of rows) if (!order.includes(r.variant)) order.push(r.variant);
   const points = (
@@ -143,12 +211,32 @@ export function spansLossSpec(run: LoadedRun): TopLevelSpec {
       : (aq
           .from(rows)
           .groupby('variant', 'step')
-          .rollup({ tokens: aq.op.mean('tokens'), mean: aq.op.mean('loss'), std: aq.op.stdev('loss'), n: aq.op.count() })
-          .objects() as { variant: string; step: number; tokens: number; mean: number; std: number | null; n: number }[])
+          .rollup({
+            tokens: aq.op.mean('tokens'),
+            mean: aq.op.mean('loss'),
+            std: aq.op.stdev('loss'),
+            n: aq.op.count(),
+          })
+          .objects() as {
+          variant: string;
+          step: number;
+          tokens: number;
+          mean: number;
+          std: number | null;
+          n: number;
+        }[])
   )
     .map((r) => {
       const std = r.n > 1 && Number.isFinite(r.std) ? (r.std as number) : 0;
-      return { variant: r.variant, step: r.step, tokens: r.tokens, mean: r.mean, lo: r.mean - std, hi: r.mean + std, n: r.n };
+      return {
+        variant: r.variant,
+        step: r.step,
+        tokens: r.tokens,
+        mean: r.mean,
+        lo: r.mean - std,
+        hi: r.mean + std,
+        n: r.n,
+      };
     })
     .sort((a, b) => order.indexOf(a.variant) - order.indexOf(b.variant) || a.step - b.step);
   const seeds = Math.max(0, ...points.map((p) => p.n));
@@ -163,15 +251,25 @@ export function spansLossSpec(run: LoadedRun): TopLevelSpec {
   const x = { field: 'tokens', type: 'quantitative', title: 'Pretraining tokens', axis: { format: '~s' } };
   const layers: unknown[] = [];
   // The band goes after the line so the legend takes its symbol from the line, not the faint band.
-  const band = seeds > 1 ? [{
-      mark: { type: 'area', opacity: 0.15 },
-      encoding: { x, y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' }, color },
-    }] : [];
+  const band =
+    seeds > 1
+      ? [
+          {
+            mark: { type: 'area', opacity: 0.15 },
+            encoding: { x, y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' }, color },
+          },
+        ]
+      : [];
   layers.push({
     mark: { type: 'line', strokeWidth: 1.8, point: { size: 14 } },
     encoding: {
       x,
-      y: { field: 'mean', type: 'quantitative', title: 'Validation loss (nats per target token)', scale: { zero: false } },
+      y: {
+        field: 'mean',
+        type: 'quantitative',
+        title: 'Validation loss (nats per target token)',
+        scale: { zero: false },
+      },
       color,
     },
   });
@@ -182,7 +280,7 @@ export function spansLossSpec(run: LoadedRun): TopLevelSpec {
       text: 'Validation span-corruption loss during pretraining',
       subtitle: [
         seeds > 1 ? `mean over ${seeds} seeds; band: ±1 standard deviation across seeds` : 'one seed',
-        'targets differ between settings, so compare each curve\'s shape, not levels across settings',
+        "targets differ between settings, so compare each curve's shape, not levels across settings",
       ],
     },
     width: WIDTH,
@@ -199,8 +297,10 @@ export function spansTargetLengthSpec(run: LoadedRun): TopLevelSpec {
   const lengths: Record<string, unknown>[] = [];
   const speed: Record<string, unknown>[] = [];
   for (const r of rows) {
-    if (r.targetLength) lengths.push({ meanSpan: r.meanSpan, series: 'target (mean tokens)', value: r.targetLength.mean });
-    if (r.inputLength) lengths.push({ meanSpan: r.meanSpan, series: 'input (mean tokens)', value: r.inputLength.mean });
+    if (r.targetLength)
+      lengths.push({ meanSpan: r.meanSpan, series: 'target (mean tokens)', value: r.targetLength.mean });
+    if (r.inputLength)
+      lengths.push({ meanSpan: r.meanSpan, series: 'input (mean tokens)', value: r.inputLength.mean });
     if (r.tokensPerSec) speed.push({ meanSpan: r.meanSpan, value: r.tokensPerSec.mean });
   }
   const spans = rows.map((r) => r.meanSpan);
@@ -245,7 +345,13 @@ export function spansTargetLengthSpec(run: LoadedRun): TopLevelSpec {
         mark: { type: 'line', point: { size: 40, filled: true }, strokeWidth: 2, color: '#2ca02c' },
         encoding: {
           x,
-          y: { field: 'value', type: 'quantitative', title: 'Tokens per second', scale: { zero: false }, axis: { format: '~s' } },
+          y: {
+            field: 'value',
+            type: 'quantitative',
+            title: 'Tokens per second',
+            scale: { zero: false },
+            axis: { format: '~s' },
+          },
         },
       },
     ],
@@ -271,7 +377,8 @@ export function spansScoresSpec(run: LoadedRun): TopLevelSpec {
     for (const r of rateRows(summary)) add(ratePanel, r, ratePct(r.rate));
     const b = summary.baseline ? headline(summary.baseline.tasks[task]) : null;
     if (b) {
-      for (const panel of [spanPanel, ratePanel]) values.push({ kind: 'baseline', taskLabel, panel, score: 100 * b.value.mean });
+      for (const panel of [spanPanel, ratePanel])
+        values.push({ kind: 'baseline', taskLabel, panel, score: 100 * b.value.mean });
     }
   }
   const x = { field: 'x', type: 'quantitative', title: null, scale: { zero: false, padding: 14 } };
@@ -286,8 +393,19 @@ export function spansScoresSpec(run: LoadedRun): TopLevelSpec {
     },
     data: { values },
     facet: {
-      row: { field: 'taskLabel', type: 'nominal', title: null, header: { labelAngle: 0, labelAlign: 'left', labelOrient: 'top', labelFontWeight: 'bold' } },
-      column: { field: 'panel', type: 'nominal', title: null, sort: [spanPanel, ratePanel], header: { labelFontSize: 12 } },
+      row: {
+        field: 'taskLabel',
+        type: 'nominal',
+        title: null,
+        header: { labelAngle: 0, labelAlign: 'left', labelOrient: 'top', labelFontWeight: 'bold' },
+      },
+      column: {
+        field: 'panel',
+        type: 'nominal',
+        title: null,
+        sort: [spanPanel, ratePanel],
+        header: { labelFontSize: 12 },
+      },
     },
     resolve: { scale: { x: 'independent', y: 'independent' } },
     spec: {
@@ -306,7 +424,13 @@ export function spansScoresSpec(run: LoadedRun): TopLevelSpec {
         },
         {
           transform: [{ filter: "datum.kind === 'point'" }],
-          mark: { type: 'line', color: '#1f77b4', strokeWidth: 1.2, opacity: 0.6, point: { filled: true, size: 60, color: '#1f77b4' } },
+          mark: {
+            type: 'line',
+            color: '#1f77b4',
+            strokeWidth: 1.2,
+            opacity: 0.6,
+            point: { filled: true, size: 60, color: '#1f77b4' },
+          },
           encoding: { x, y, order: { field: 'x' } },
         },
       ],
@@ -374,7 +498,10 @@ function compareRows(
       const ok = want === 'equal' ? false : want === 'notLower' ? c.verdict === 'higher' : c.verdict === want;
       if (ok) counts.agree++;
       else counts.against++;
-      v = want === 'equal' ? `differs (${c.verdict})` : `${c.verdict}, ${ok ? 'as the paper found' : 'against the paper'}`;
+      v =
+        want === 'equal'
+          ? `differs (${c.verdict})`
+          : `${c.verdict}, ${ok ? 'as the paper found' : 'against the paper'}`;
     }
     parts.push(`${task} ${ha.label} ${d}: ${v}`);
   }
@@ -386,8 +513,10 @@ function verdict(counts: Counts, mode: 'directional' | 'notWorse' | 'equal'): st
   if (total === 0) return 'Not tested in this run (a row it needs is missing).';
   if (counts.unjudged === total) return 'Cannot be judged: one seed gives no spread to compare against.';
   let v: string;
-  if (mode === 'equal') v = counts.against === 0 ? 'consistent with our numbers' : 'not supported by our numbers';
-  else if (counts.against > 0 && counts.agree === 0 && (mode === 'notWorse' || counts.noise === 0)) v = 'contradicted by our numbers';
+  if (mode === 'equal')
+    v = counts.against === 0 ? 'consistent with our numbers' : 'not supported by our numbers';
+  else if (counts.against > 0 && counts.agree === 0 && (mode === 'notWorse' || counts.noise === 0))
+    v = 'contradicted by our numbers';
   else if (counts.against > 0) v = 'mixed';
   else if (mode === 'notWorse') v = 'consistent: at or above, judged within noise';
   else if (counts.agree > 0) v = counts.noise === 0 ? 'supported' : 'partly supported';
@@ -406,7 +535,8 @@ function monotone(values: number[], dir: 'down' | 'up'): boolean {
   return values.length > 1;
 }
 
-const relChange = (a: number, b: number) => `${b >= a ? '+' : '−'}${Math.abs((100 * (b - a)) / a).toFixed(0)}%`;
+const relChange = (a: number, b: number) =>
+  `${b >= a ? '+' : '−'}${Math.abs((100 * (b - a)) / a).toFixed(0)}%`;
 
 /** The "Honest reading": one bullet per T5 claim, judged by NOISE_RULE. */
 export function spansHonestReading(summary: SpansSummary): string[] {
@@ -419,7 +549,9 @@ export function spansHonestReading(summary: SpansSummary): string[] {
 
   {
     const counts = zero();
-    const det = iid ? mid.map((r) => `span ${r.meanSpan} minus i.i.d.: ${compareRows(summary, r, iid, 'notLower', counts)}`) : [];
+    const det = iid
+      ? mid.map((r) => `span ${r.meanSpan} minus i.i.d.: ${compareRows(summary, r, iid, 'notLower', counts)}`)
+      : [];
     out.push(
       `**Mean spans of 2 to 5 do at least as well as i.i.d.** (T5 Table 7: +0.1 to +0.3 GLUE, +1.0 to +1.2 SQuAD; "within noise" counts as "at").${det.length ? ` ${det.join('. ')}.` : ''} ${verdict(counts, 'notWorse')}`,
     );
@@ -429,7 +561,8 @@ export function spansHonestReading(summary: SpansSummary): string[] {
     const det: string[] = [];
     for (const r of long) {
       if (iid) det.push(`span ${r.meanSpan} minus i.i.d.: ${compareRows(summary, r, iid, 'lower', counts)}`);
-      if (span3) det.push(`span ${r.meanSpan} minus span 3: ${compareRows(summary, r, span3, 'lower', counts)}`);
+      if (span3)
+        det.push(`span ${r.meanSpan} minus span 3: ${compareRows(summary, r, span3, 'lower', counts)}`);
     }
     out.push(
       `**Mean span 10 is slightly worse** (T5: −0.4 GLUE and −0.9 SuperGLUE against i.i.d., but not worse on CNN/DM or SQuAD, so the paper's own evidence is mixed).${det.length ? ` ${det.join('. ')}.` : ''} ${verdict(counts, 'directional')}`,
@@ -439,7 +572,9 @@ export function spansHonestReading(summary: SpansSummary): string[] {
     const withLen = spans.filter((r) => r.targetLength && r.inputLength);
     const withSpeed = spans.filter((r) => r.tokensPerSec);
     if (withLen.length < 2 && withSpeed.length < 2) {
-      out.push('**Longer spans give shorter targets and faster training**: Not tested in this run (fewer than two span settings with lengths).');
+      out.push(
+        '**Longer spans give shorter targets and faster training**: Not tested in this run (fewer than two span settings with lengths).',
+      );
     } else {
       const parts: string[] = [];
       if (withLen.length >= 2) {
@@ -447,7 +582,8 @@ export function spansHonestReading(summary: SpansSummary): string[] {
         const first = withLen[0];
         const last = withLen[withLen.length - 1];
         const exp = withLen.map(
-          (r) => `${spanLabel(r.meanSpan)} ${(r.targetLength as { mean: number }).mean.toFixed(1)} (expected ${expectedTargetLength((r.inputLength as { mean: number }).mean, r.rate, r.meanSpan).toFixed(1)})`,
+          (r) =>
+            `${spanLabel(r.meanSpan)} ${(r.targetLength as { mean: number }).mean.toFixed(1)} (expected ${expectedTargetLength((r.inputLength as { mean: number }).mean, r.rate, r.meanSpan).toFixed(1)})`,
         );
         parts.push(
           `mean target length goes from ${t[0].toFixed(1)} tokens at ${spanLabel(first.meanSpan)} to ${t[t.length - 1].toFixed(1)} at span ${last.meanSpan} (${relChange(t[0], t[t.length - 1])}), ${
@@ -491,7 +627,10 @@ export function spansHonestReading(summary: SpansSummary): string[] {
         if (r === at15) continue;
         const pct = ratePct(r.rate);
         if (pct >= 50) det.push(`${pct}% minus 15%: ${compareRows(summary, r, at15, 'lower', counts)}`);
-        else det.push(`${pct}% minus 15% (expected about equal): ${compareRows(summary, r, at15, 'equal', eqCounts)}`);
+        else
+          det.push(
+            `${pct}% minus 15% (expected about equal): ${compareRows(summary, r, at15, 'equal', eqCounts)}`,
+          );
       }
     }
     out.push(
@@ -500,8 +639,12 @@ export function spansHonestReading(summary: SpansSummary): string[] {
   }
   if (summary.baseline) {
     const counts = zero();
-    const det = summary.table.map((r) => `${r.setting}: ${compareRows(summary, r, summary.baseline as SpansTableRow, 'higher', counts)}`);
-    out.push(`**Pretraining beats no pretraining**. Each setting minus no pretraining: ${det.join('. ')}. ${verdict(counts, 'directional')}`);
+    const det = summary.table.map(
+      (r) => `${r.setting}: ${compareRows(summary, r, summary.baseline as SpansTableRow, 'higher', counts)}`,
+    );
+    out.push(
+      `**Pretraining beats no pretraining**. Each setting minus no pretraining: ${det.join('. ')}. ${verdict(counts, 'directional')}`,
+    );
   }
   return out;
 }
@@ -541,7 +684,9 @@ export function spansReport(runDir: string, figuresRelPath: string): string {
   L.push('');
   const model = cfg.model as Record<string, unknown> | undefined;
   const pre = cfg.pretrain as Record<string, unknown> | undefined;
-  L.push(`- Corpus: ${describeCorpus(cfg.corpus)}${cfg.tokenizer?.vocabSize ? `; tokenizer of ${fmtInt(cfg.tokenizer.vocabSize)} tokens` : ''}.`);
+  L.push(
+    `- Corpus: ${describeCorpus(cfg.corpus)}${cfg.tokenizer?.vocabSize ? `; tokenizer of ${fmtInt(cfg.tokenizer.vocabSize)} tokens` : ''}.`,
+  );
   L.push(
     model
       ? `- Model: T5-style encoder-decoder, ${Object.entries(model)
@@ -555,8 +700,12 @@ export function spansReport(runDir: string, figuresRelPath: string): string {
       pre?.batchSize !== undefined ? `, batch ${pre.batchSize}` : ''
     }${pre?.lr !== undefined ? `, peak lr ${pre.lr}` : ''}; T5 pretrained on 2^35 ≈ 34B tokens for these tables.`,
   );
-  L.push(`- Settings: ${listText([...settingOrder(summary), ...(summary.baseline ? [summary.baseline.setting] : [])].map((s) => `\`${s}\``))}.`);
-  L.push(`- Seeds: ${listText(seeds)} (${seeds.length}); tasks: ${listText(summary.tasks.map((t) => `\`${t}\` (${taskMetricLabel(summary, t)})`))}.`);
+  L.push(
+    `- Settings: ${listText([...settingOrder(summary), ...(summary.baseline ? [summary.baseline.setting] : [])].map((s) => `\`${s}\``))}.`,
+  );
+  L.push(
+    `- Seeds: ${listText(seeds)} (${seeds.length}); tasks: ${listText(summary.tasks.map((t) => `\`${t}\` (${taskMetricLabel(summary, t)})`))}.`,
+  );
   L.push('');
   L.push('## Figures');
   L.push('');
@@ -573,8 +722,36 @@ export function spansReport(runDir: string, figuresRelPath: string): string {
   );
   L.push('');
   const taskHead = summary.tasks.map((t) => `${t} ${taskMetricLabel(summary, t)}`);
-  L.push(mdRow(['span', 'setting', 'val loss', 'input len', 'target len', 'tokens/s', ...taskHead, 'T5 GLUE', 'T5 CNNDM R-2', 'T5 SQuAD EM', 'T5 SGLUE']));
-  L.push(mdRow(['---', '---', '---:', '---:', '---:', '---:', ...summary.tasks.map(() => '---:'), '---:', '---:', '---:', '---:']));
+  L.push(
+    mdRow([
+      'span',
+      'setting',
+      'val loss',
+      'input len',
+      'target len',
+      'tokens/s',
+      ...taskHead,
+      'T5 GLUE',
+      'T5 CNNDM R-2',
+      'T5 SQuAD EM',
+      'T5 SGLUE',
+    ]),
+  );
+  L.push(
+    mdRow([
+      '---',
+      '---',
+      '---:',
+      '---:',
+      '---:',
+      '---:',
+      ...summary.tasks.map(() => '---:'),
+      '---:',
+      '---:',
+      '---:',
+      '---:',
+    ]),
+  );
   for (const r of spanRows(summary)) {
     const p = T5_TABLE7.find((x) => x.meanSpan === r.meanSpan);
     L.push(
@@ -583,12 +760,25 @@ export function spansReport(runDir: string, figuresRelPath: string): string {
         r.setting,
         ...lengthCells(r),
         ...scoreCells(summary, r),
-        ...(p ? [p.glue.toFixed(2), p.cnndm.toFixed(2), p.squad.toFixed(2), p.sglue.toFixed(2)] : ['—', '—', '—', '—']),
+        ...(p
+          ? [p.glue.toFixed(2), p.cnndm.toFixed(2), p.squad.toFixed(2), p.sglue.toFixed(2)]
+          : ['—', '—', '—', '—']),
       ]),
     );
   }
   if (summary.baseline) {
-    L.push(mdRow(['—', summary.baseline.setting, ...lengthCells(summary.baseline), ...scoreCells(summary, summary.baseline), '—', '—', '—', '—']));
+    L.push(
+      mdRow([
+        '—',
+        summary.baseline.setting,
+        ...lengthCells(summary.baseline),
+        ...scoreCells(summary, summary.baseline),
+        '—',
+        '—',
+        '—',
+        '—',
+      ]),
+    );
   }
   L.push('');
   L.push(
@@ -597,11 +787,21 @@ export function spansReport(runDir: string, figuresRelPath: string): string {
   L.push('');
   L.push('## Corruption rate at mean span 3 (T5 Table 6 layout)');
   L.push('');
-  L.push(mdRow(['rate', 'setting', 'val loss', 'input len', 'target len', 'tokens/s', ...taskHead, 'T5 GLUE']));
+  L.push(
+    mdRow(['rate', 'setting', 'val loss', 'input len', 'target len', 'tokens/s', ...taskHead, 'T5 GLUE']),
+  );
   L.push(mdRow(['---', '---', '---:', '---:', '---:', '---:', ...summary.tasks.map(() => '---:'), '---:']));
   for (const r of rateRows(summary)) {
     const p = T5_TABLE6.find((x) => Math.abs(x.rate - ratePct(r.rate)) < 1e-9);
-    L.push(mdRow([`${ratePct(r.rate)}%`, r.setting, ...lengthCells(r), ...scoreCells(summary, r), p ? p.glue.toFixed(2) : '—']));
+    L.push(
+      mdRow([
+        `${ratePct(r.rate)}%`,
+        r.setting,
+        ...lengthCells(r),
+        ...scoreCells(summary, r),
+        p ? p.glue.toFixed(2) : '—',
+      ]),
+    );
   }
   L.push('');
   L.push(

@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { bibleUnavailableReason, buildParaphraseTask, osisToText, parseDiathekeOutput, readBible, KJV_MODULE, WEB_MODULE, type Verse } from './bible.js';
+import {
+  bibleUnavailableReason,
+  buildParaphraseTask,
+  KJV_MODULE,
+  osisToText,
+  parseDiathekeOutput,
+  readBible,
+  type Verse,
+  WEB_MODULE,
+} from './bible.js';
 import { summarizeTask } from './task.js';
 
 describe('kjv-web-paraphrase', () => {
@@ -11,7 +20,13 @@ describe('kjv-web-paraphrase', () => {
       '(engWEB2015eb)',
     ].join('\n');
     expect(parseDiathekeOutput(out)).toEqual([
-      { ref: 'Psalms 3:1', book: 'Psalms', chapter: 3, verse: 1, text: 'Yahweh, how my foes have increased!' },
+      {
+        ref: 'Psalms 3:1',
+        book: 'Psalms',
+        chapter: 3,
+        verse: 1,
+        text: 'Yahweh, how my foes have increased!',
+      },
       { ref: 'Obadiah 1:1', book: 'Obadiah', chapter: 1, verse: 1, text: 'the Lord Yahweh says this.' },
     ]);
     expect(osisToText('a <note>n</note>b &amp; c')).toBe('a b & c');
@@ -39,7 +54,9 @@ describe('kjv-web-paraphrase', () => {
     }
     const books = (x: typeof all) => new Set(x.map((e) => e.group));
     for (const b of books(task.test)) expect(books(task.train).has(b)).toBe(false);
-    expect(summarizeTask(buildParaphraseTask(verses('kjv'), verses('web'), { seed: 2 })).sha256).toBe(s.sha256);
+    expect(summarizeTask(buildParaphraseTask(verses('kjv'), verses('web'), { seed: 2 })).sha256).toBe(
+      s.sha256,
+    );
     expect(task.notes.join('\n')).toMatch(/one-chapter books left out.*Jude/);
   });
   const reason = bibleUnavailableReason();

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { Rng } from '@pretrain-lab/runtime/rng';
 import { decodeEntities } from './mime.js';
-import { TASK_FRACTIONS, makeTask, type Task, type TaskExample, type TaskOptions } from './task.js';
+import { makeTask, TASK_FRACTIONS, type Task, type TaskExample, type TaskOptions } from './task.js';
 
 /**
  * kjv-web-paraphrase: is sentence B a paraphrase of sentence A? A = a King James verse, B = the
@@ -33,8 +33,12 @@ export function bibleUnavailableReason(): string | null {
     return BIBLE_INSTALL_NOTE;
   }
   try {
-    const list = execFileSync('diatheke', ['-b', 'system', '-k', 'modulelist'], { encoding: 'utf8', stdio: 'pipe' });
-    if (!list.includes(KJV_MODULE) || !list.includes(WEB_MODULE)) return `${BIBLE_INSTALL_NOTE} (diatheke is there, a module is not)`;
+    const list = execFileSync('diatheke', ['-b', 'system', '-k', 'modulelist'], {
+      encoding: 'utf8',
+      stdio: 'pipe',
+    });
+    if (!list.includes(KJV_MODULE) || !list.includes(WEB_MODULE))
+      return `${BIBLE_INSTALL_NOTE} (diatheke is there, a module is not)`;
   } catch {
     return BIBLE_INSTALL_NOTE;
   }
@@ -72,7 +76,14 @@ export function parseDiathekeOutput(output: string): Verse[] {
   const flush = () => {
     if (!current) return;
     const text = osisToText(current.osis);
-    if (text.length > 0) verses.push({ ref: `${current.book} ${current.chapter}:${current.verse}`, book: current.book, chapter: current.chapter, verse: current.verse, text });
+    if (text.length > 0)
+      verses.push({
+        ref: `${current.book} ${current.chapter}:${current.verse}`,
+        book: current.book,
+        chapter: current.chapter,
+        verse: current.verse,
+        text,
+      });
   };
   for (const line of output.split('\n')) {
     // Headings come before the reference on the verse's line: look past them and any empty tags.
@@ -84,7 +95,7 @@ export function parseDiathekeOutput(output: string): Verse[] {
     } else if (/^\((eng[A-Za-z0-9]+)\)$/.test(line.trim())) {
       // diatheke's closing "(module)" line
     } else if (current) {
-      current.osis += '\n' + line;
+      current.osis += `\n${line}`;
     }
   }
   flush();
@@ -101,7 +112,11 @@ export function readBible(module: string, range = 'Gen-Rev'): Verse[] {
   const key = `${module}\u0000${range}`;
   let verses = cache.get(key);
   if (!verses) {
-    const out = execFileSync('diatheke', ['-b', module, '-f', 'plaintext', '-k', range], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, stdio: ['ignore', 'pipe', 'pipe'] });
+    const out = execFileSync('diatheke', ['-b', module, '-f', 'plaintext', '-k', range], {
+      encoding: 'utf8',
+      maxBuffer: 256 * 1024 * 1024,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     verses = parseDiathekeOutput(out);
     cache.set(key, verses);
   }
@@ -136,7 +151,11 @@ export interface ParaphraseOptions extends TaskOptions {
  * held-out book leaks into train. Books with one chapter cannot have such negatives and are left
  * out. Split by book: group = book.
  */
-export function buildParaphraseTask(kjv: readonly Verse[], web: readonly Verse[], options: TaskOptions): Task {
+export function buildParaphraseTask(
+  kjv: readonly Verse[],
+  web: readonly Verse[],
+  options: TaskOptions,
+): Task {
   const webByRef = new Map(web.map((v) => [v.ref, v]));
   const byBook = new Map<string, { k: Verse; w: Verse }[]>();
   let unaligned = 0;
@@ -163,13 +182,25 @@ export function buildParaphraseTask(kjv: readonly Verse[], web: readonly Verse[]
     order.forEach((index, rank) => {
       const { k, w } = pairs[index];
       if (rank < half) {
-        examples.push({ id: `${k.ref}/pos`, text: k.text, textPair: w.text, label: 'paraphrase', group: book });
+        examples.push({
+          id: `${k.ref}/pos`,
+          text: k.text,
+          textPair: w.text,
+          label: 'paraphrase',
+          group: book,
+        });
         return;
       }
       // Rejection sampling: about 1/chapters of draws land in the same chapter.
       let other = pairs[rng.int(pairs.length)];
       while (other.w.chapter === k.chapter) other = pairs[rng.int(pairs.length)];
-      examples.push({ id: `${k.ref}/neg/${other.w.ref}`, text: k.text, textPair: other.w.text, label: 'not_paraphrase', group: book });
+      examples.push({
+        id: `${k.ref}/neg/${other.w.ref}`,
+        text: k.text,
+        textPair: other.w.text,
+        label: 'not_paraphrase',
+        group: book,
+      });
     });
   }
   // Corpus order (book, chapter, verse) within each split rather than shuffle order.

@@ -1,5 +1,5 @@
+import { loadCorpus, splitDocuments } from '@pretrain-lab/data';
 import { describe, expect, it } from 'vitest';
-import { splitDocuments, loadCorpus } from '@pretrain-lab/data';
 import { loadBrownGenre } from './brown.js';
 import { summarizeTask } from './task.js';
 

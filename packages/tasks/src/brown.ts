@@ -1,6 +1,19 @@
-import { DEFAULT_FRACTIONS, loadCorpus, splitDocuments, type Document, type SplitName } from '@pretrain-lab/data';
+import {
+  DEFAULT_FRACTIONS,
+  type Document,
+  loadCorpus,
+  type SplitName,
+  splitDocuments,
+} from '@pretrain-lab/data';
 import { Rng } from '@pretrain-lab/runtime/rng';
-import { classCounts, TASK_SPLITS, wordCount, type Task, type TaskExample, type TaskOptions } from './task.js';
+import {
+  classCounts,
+  TASK_SPLITS,
+  type Task,
+  type TaskExample,
+  type TaskOptions,
+  wordCount,
+} from './task.js';
 
 /**
  * brown-genre: classify a Brown paragraph into its document's genre (15 classes). The split is the
@@ -45,7 +58,8 @@ export function loadBrownGenre(options: BrownGenreOptions): Task {
         kept = chosen.map((i) => long[i]);
         capped += long.length - maxPerDocument;
       }
-      for (const p of kept) out[s].push({ id: `${doc.id}/p${p.index}`, text: p.text, label: doc.label, group: doc.id });
+      for (const p of kept)
+        out[s].push({ id: `${doc.id}/p${p.index}`, text: p.text, label: doc.label, group: doc.id });
     }
   }
   const counts = TASK_SPLITS.map((s) => `${s} ${JSON.stringify(classCounts(out[s], labels))}`);

@@ -1,7 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
-import { TASK_FRACTIONS, TASK_SPLITS, TaskFileError, makeTask, type Task, type TaskExample, type TaskKind } from './task.js';
 import type { SplitFractions, SplitName } from '@pretrain-lab/data';
+import {
+  makeTask,
+  TASK_FRACTIONS,
+  TASK_SPLITS,
+  type Task,
+  type TaskExample,
+  TaskFileError,
+  type TaskKind,
+} from './task.js';
 
 /**
  * User tasks from files: GLUE-style TSV with a header row (SST-2 `sentence\tlabel`, MNLI
@@ -35,7 +43,9 @@ function readText(path: string): string {
   try {
     text = readFileSync(path, 'utf8');
   } catch (e) {
-    throw new TaskFileError(`${path}: cannot read task file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    throw new TaskFileError(
+      `${path}: cannot read task file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+    );
   }
   return text.replace(/^\uFEFF/, '');
 }
@@ -48,10 +58,18 @@ function lines(text: string): string[] {
 
 type Row = Record<string, string>;
 
-function rowToExample(row: Row, path: string, lineNo: number, options: TaskFileOptions, prefix: string): TaskExample {
+function rowToExample(
+  row: Row,
+  path: string,
+  lineNo: number,
+  options: TaskFileOptions,
+  prefix: string,
+): TaskExample {
   const label = row[options.labelColumn];
   if (options.labels && options.kind !== 'generation' && !options.labels.includes(label)) {
-    throw new TaskFileError(`${path}:${lineNo}: unknown label '${label}' (expected one of: ${options.labels.join(', ')})`);
+    throw new TaskFileError(
+      `${path}:${lineNo}: unknown label '${label}' (expected one of: ${options.labels.join(', ')})`,
+    );
   }
   const id = options.idColumn ? `${prefix}${row[options.idColumn]}` : `${prefix}${lineNo}`;
   return {
@@ -64,9 +82,13 @@ function rowToExample(row: Row, path: string, lineNo: number, options: TaskFileO
 }
 
 function neededColumns(options: TaskFileOptions): string[] {
-  return [options.textColumn, options.textPairColumn, options.labelColumn, options.groupColumn, options.idColumn].filter(
-    (c): c is string => typeof c === 'string',
-  );
+  return [
+    options.textColumn,
+    options.textPairColumn,
+    options.labelColumn,
+    options.groupColumn,
+    options.idColumn,
+  ].filter((c): c is string => typeof c === 'string');
 }
 
 /**
@@ -76,20 +98,26 @@ function neededColumns(options: TaskFileOptions): string[] {
  */
 export function readTsvExamples(path: string, options: TaskFileOptions, idPrefix = ''): TaskExample[] {
   const all = lines(readText(path));
-  if (all.length === 0 || all.every((l) => l.trim() === '')) throw new TaskFileError(`${path}: empty file (expected a header row of column names)`);
+  if (all.length === 0 || all.every((l) => l.trim() === ''))
+    throw new TaskFileError(`${path}: empty file (expected a header row of column names)`);
   const header = all[0].split('\t').map((h) => h.trim());
   for (const c of neededColumns(options)) {
-    if (!header.includes(c)) throw new TaskFileError(`${path}:1: header has no column '${c}' (columns: ${header.join(', ')})`);
+    if (!header.includes(c))
+      throw new TaskFileError(`${path}:1: header has no column '${c}' (columns: ${header.join(', ')})`);
   }
   const examples: TaskExample[] = [];
   for (let i = 1; i < all.length; i++) {
     if (all[i].trim() === '') continue;
     const fields = all[i].split('\t');
     if (fields.length !== header.length) {
-      throw new TaskFileError(`${path}:${i + 1}: ${fields.length} fields, but the header has ${header.length}`);
+      throw new TaskFileError(
+        `${path}:${i + 1}: ${fields.length} fields, but the header has ${header.length}`,
+      );
     }
     const row: Row = {};
-    header.forEach((h, j) => (row[h] = fields[j]));
+    header.forEach((h, j) => {
+      row[h] = fields[j];
+    });
     examples.push(rowToExample(row, path, i + 1, options, idPrefix));
   }
   return examples;
@@ -98,7 +126,8 @@ export function readTsvExamples(path: string, options: TaskFileOptions, idPrefix
 /** Reads JSON Lines (one object per line) into examples; numbers and booleans become strings. */
 export function readJsonlExamples(path: string, options: TaskFileOptions, idPrefix = ''): TaskExample[] {
   const all = lines(readText(path));
-  if (all.every((l) => l.trim() === '')) throw new TaskFileError(`${path}: empty file (expected one JSON object per line)`);
+  if (all.every((l) => l.trim() === ''))
+    throw new TaskFileError(`${path}: empty file (expected one JSON object per line)`);
   const examples: TaskExample[] = [];
   for (let i = 0; i < all.length; i++) {
     if (all[i].trim() === '') continue;
@@ -109,14 +138,19 @@ export function readJsonlExamples(path: string, options: TaskFileOptions, idPref
       throw new TaskFileError(`${path}:${i + 1}: invalid JSON (${(e as Error).message})`);
     }
     if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-      throw new TaskFileError(`${path}:${i + 1}: expected a JSON object, got ${Array.isArray(value) ? 'an array' : JSON.stringify(value)}`);
+      throw new TaskFileError(
+        `${path}:${i + 1}: expected a JSON object, got ${Array.isArray(value) ? 'an array' : JSON.stringify(value)}`,
+      );
     }
     const obj = value as Record<string, unknown>;
     const row: Row = {};
     for (const c of neededColumns(options)) {
       const v = obj[c];
       if (v === undefined || v === null) throw new TaskFileError(`${path}:${i + 1}: missing field '${c}'`);
-      if (typeof v === 'object') throw new TaskFileError(`${path}:${i + 1}: field '${c}' must be a string or number, got ${JSON.stringify(v)}`);
+      if (typeof v === 'object')
+        throw new TaskFileError(
+          `${path}:${i + 1}: field '${c}' must be a string or number, got ${JSON.stringify(v)}`,
+        );
       row[c] = String(v);
     }
     examples.push(rowToExample(row, path, i + 1, options, idPrefix));
@@ -134,8 +168,14 @@ function loadTaskFiles(files: TaskFiles, options: TaskFileOptions, read: typeof 
   if (typeof files === 'string') {
     const seed = options.seed ?? 0;
     const fractions = options.fractions ?? TASK_FRACTIONS;
-    task = makeTask(name, kind, read(files, opts), { seed, fractions, ...(options.labels ? { labels: options.labels } : {}) });
-    notes.push(`${files} split by ${options.groupColumn ?? 'row'} with seed ${seed}, fractions ${JSON.stringify(fractions)}`);
+    task = makeTask(name, kind, read(files, opts), {
+      seed,
+      fractions,
+      ...(options.labels ? { labels: options.labels } : {}),
+    });
+    notes.push(
+      `${files} split by ${options.groupColumn ?? 'row'} with seed ${seed}, fractions ${JSON.stringify(fractions)}`,
+    );
   } else {
     const splits = {} as Record<SplitName, TaskExample[]>;
     for (const s of TASK_SPLITS) {
@@ -144,7 +184,10 @@ function loadTaskFiles(files: TaskFiles, options: TaskFileOptions, read: typeof 
       splits[s] = path ? read(path, opts, `${s}/`) : [];
       notes.push(path ? `${s}: ${path}` : `${s}: none given`);
     }
-    const labels = kind === 'generation' ? [] : (options.labels ?? [...new Set(TASK_SPLITS.flatMap((s) => splits[s].map((e) => e.label)))].sort());
+    const labels =
+      kind === 'generation'
+        ? []
+        : (options.labels ?? [...new Set(TASK_SPLITS.flatMap((s) => splits[s].map((e) => e.label)))].sort());
     task = { name, kind, labels, ...splits, notes: [] };
   }
   task.notes = notes;
@@ -167,7 +210,14 @@ export function loadJsonlTask(files: TaskFiles, options: TaskFileOptions): Task 
  */
 export function loadTextToTextFile(
   files: TaskFiles,
-  options: { inputColumn?: string; targetColumn?: string; groupColumn?: string; name?: string; seed?: number; fractions?: SplitFractions } = {},
+  options: {
+    inputColumn?: string;
+    targetColumn?: string;
+    groupColumn?: string;
+    name?: string;
+    seed?: number;
+    fractions?: SplitFractions;
+  } = {},
 ): Task {
   const first = typeof files === 'string' ? files : files.train;
   const fileOptions: TaskFileOptions = {

@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { accuracy, confusionMatrix, lcsLength, macroF1, meanRouge, perClassScores, rouge, rougeTokenize } from './metrics.js';
+import {
+  accuracy,
+  confusionMatrix,
+  lcsLength,
+  macroF1,
+  meanRouge,
+  perClassScores,
+  rouge,
+  rougeTokenize,
+} from './metrics.js';
 
 describe('classification metrics', () => {
   const gold = ['a', 'a', 'b', 'b', 'c'];
@@ -34,7 +43,7 @@ describe('classification metrics', () => {
 });
 
 describe('ROUGE (as rouge-score)', () => {
-  it("rouge-score README example, checked by hand", () => {
+  it('rouge-score README example, checked by hand', () => {
     // target 9 tokens, prediction 8; unigram overlap the x2, quick, brown, dog, jumps = 6;
     // LCS "the quick brown jumps the" = 5.
     const s = rouge('The quick brown fox jumps over the lazy dog', 'The quick brown dog jumps on the log.');
@@ -50,17 +59,34 @@ describe('ROUGE (as rouge-score)', () => {
     expect(s.rouge2.fmeasure).toBeCloseTo((2 * (2 / 7) * (2 / 8)) / (2 / 7 + 2 / 8), 12);
   });
   it('tokenizes like rouge-score: lowercase, non-[a-z0-9] separates, accents dropped', () => {
-    expect(rougeTokenize("Don't STOP-me now, café 42!")).toEqual(['don', 't', 'stop', 'me', 'now', 'caf', '42']);
-    expect(rougeTokenize('running jumps', { stemmer: (t) => t.replace(/(ing|s)$/, '') })).toEqual(['runn', 'jump']);
+    expect(rougeTokenize("Don't STOP-me now, café 42!")).toEqual([
+      'don',
+      't',
+      'stop',
+      'me',
+      'now',
+      'caf',
+      '42',
+    ]);
+    expect(rougeTokenize('running jumps', { stemmer: (t) => t.replace(/(ing|s)$/, '') })).toEqual([
+      'runn',
+      'jump',
+    ]);
   });
   it('clips repeated n-grams', () => {
     const s = rouge('the the the', 'the');
     expect(s.rouge1).toEqual({ precision: 1, recall: 1 / 3, fmeasure: 0.5 });
   });
   it('empty strings score 0 without NaN', () => {
-    for (const [t, p] of [['', ''], ['a b', ''], ['', 'a b'], ['!!!', 'a']]) {
+    for (const [t, p] of [
+      ['', ''],
+      ['a b', ''],
+      ['', 'a b'],
+      ['!!!', 'a'],
+    ]) {
       const s = rouge(t, p);
-      for (const k of ['rouge1', 'rouge2', 'rougeL'] as const) expect(s[k]).toEqual({ precision: 0, recall: 0, fmeasure: 0 });
+      for (const k of ['rouge1', 'rouge2', 'rougeL'] as const)
+        expect(s[k]).toEqual({ precision: 0, recall: 0, fmeasure: 0 });
     }
     // one token: no bigrams on either side -> 0, but ROUGE-1 and L are perfect.
     const one = rouge('hello', 'Hello');

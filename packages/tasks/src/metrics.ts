@@ -75,7 +75,11 @@ export interface ConfusionMatrix {
  * Confusion matrix over `labels` (default: the sorted union of gold and predicted). Given labels
  * come first in their order; any label seen but not listed is appended, so no example is lost.
  */
-export function confusionMatrix(gold: readonly string[], predicted: readonly string[], labels?: readonly string[]): ConfusionMatrix {
+export function confusionMatrix(
+  gold: readonly string[],
+  predicted: readonly string[],
+  labels?: readonly string[],
+): ConfusionMatrix {
   checkLengths(gold, predicted);
   const order = labels ? [...labels] : [];
   const extra = [...new Set([...gold, ...predicted])].filter((l) => !order.includes(l)).sort();
@@ -94,7 +98,11 @@ export interface ClassificationReport {
   count: number;
 }
 
-export function classificationReport(gold: readonly string[], predicted: readonly string[], labels?: readonly string[]): ClassificationReport {
+export function classificationReport(
+  gold: readonly string[],
+  predicted: readonly string[],
+  labels?: readonly string[],
+): ClassificationReport {
   return {
     accuracy: accuracy(gold, predicted),
     macroF1: macroF1(gold, predicted),
@@ -161,7 +169,11 @@ function ngramCounts(tokens: readonly string[], n: number): Map<string, number> 
  * the prediction's n-gram count (precision) and the target's (recall); as rouge-score's
  * _score_ngrams, a side with no n-grams counts as 1 in the denominator, giving 0.
  */
-export function rougeNTokens(target: readonly string[], prediction: readonly string[], n: number): RougeScore {
+export function rougeNTokens(
+  target: readonly string[],
+  prediction: readonly string[],
+  n: number,
+): RougeScore {
   const t = ngramCounts(target, n);
   const p = ngramCounts(prediction, n);
   let overlap = 0;
@@ -206,7 +218,11 @@ export function rouge(target: string, prediction: string, options: RougeOptions 
  * Mean of per-example scores over a corpus (what rouge-score's BootstrapAggregator reports as the
  * mid value, without the bootstrap). 0 for no examples.
  */
-export function meanRouge(targets: readonly string[], predictions: readonly string[], options: RougeOptions = {}): RougeScores {
+export function meanRouge(
+  targets: readonly string[],
+  predictions: readonly string[],
+  options: RougeOptions = {},
+): RougeScores {
   checkLengths(targets, predictions);
   const sum: RougeScores = {
     rouge1: { precision: 0, recall: 0, fmeasure: 0 },

@@ -1,19 +1,36 @@
 import { describe, expect, it } from 'vitest';
-import { decodeCharset, decodeHeaderValue, decodeQuotedPrintable, extractBodyText, htmlToText, parseContentType, parseHeaders, parseMime } from './mime.js';
+import {
+  decodeCharset,
+  decodeHeaderValue,
+  decodeQuotedPrintable,
+  extractBodyText,
+  htmlToText,
+  parseContentType,
+  parseHeaders,
+  parseMime,
+} from './mime.js';
 
 const latin1 = (s: string) => Buffer.from(s, 'utf8').toString('latin1'); // UTF-8 bytes as a byte string
 
 describe('MIME', () => {
   it('unfolds headers and skips the mbox From line', () => {
-    const h = parseHeaders('From a@b  Thu Aug 22 2002\nSubject: one\n two\nContent-Type: text/plain;\n\tcharset="utf-8"');
+    const h = parseHeaders(
+      'From a@b  Thu Aug 22 2002\nSubject: one\n two\nContent-Type: text/plain;\n\tcharset="utf-8"',
+    );
     expect(h).toEqual([
       { name: 'subject', value: 'one two' },
       { name: 'content-type', value: 'text/plain; charset="utf-8"' },
     ]);
   });
   it('parses content types, including a missing semicolon', () => {
-    expect(parseContentType('Multipart/Mixed; boundary="a;b"')).toEqual({ type: 'multipart/mixed', params: { boundary: 'a;b' } });
-    expect(parseContentType('TEXT/PLAIN charset=US-ASCII')).toEqual({ type: 'text/plain', params: { charset: 'US-ASCII' } });
+    expect(parseContentType('Multipart/Mixed; boundary="a;b"')).toEqual({
+      type: 'multipart/mixed',
+      params: { boundary: 'a;b' },
+    });
+    expect(parseContentType('TEXT/PLAIN charset=US-ASCII')).toEqual({
+      type: 'text/plain',
+      params: { charset: 'US-ASCII' },
+    });
     expect(parseContentType(undefined).type).toBe('text/plain');
   });
   it('nested multipart: prefers text/plain, decodes QP and base64', () => {
@@ -49,11 +66,18 @@ describe('MIME', () => {
       '--outer--',
       'epilogue',
     ].join('\r\n');
-    expect(extractBodyText(parseMime(raw))).toEqual({ text: 'Hello café softbreak\n\nSecond part café', source: 'plain' });
+    expect(extractBodyText(parseMime(raw))).toEqual({
+      text: 'Hello café softbreak\n\nSecond part café',
+      source: 'plain',
+    });
   });
   it('falls back to HTML without tags, scripts, styles, comments; decodes entities', () => {
-    const raw = 'Content-Type: text/html\n\n<html><head><style>p{}</style></head><body><script>x()</script><!-- c --><p>Buy&nbsp;now &amp; save&#33; &#146;</p><br>Line <b>two</b></body>';
-    expect(extractBodyText(parseMime(raw))).toEqual({ text: 'Buy now & save! ’\n\nLine two', source: 'html' });
+    const raw =
+      'Content-Type: text/html\n\n<html><head><style>p{}</style></head><body><script>x()</script><!-- c --><p>Buy&nbsp;now &amp; save&#33; &#146;</p><br>Line <b>two</b></body>';
+    expect(extractBodyText(parseMime(raw))).toEqual({
+      text: 'Buy now & save! ’\n\nLine two',
+      source: 'html',
+    });
     expect(htmlToText('<HEAD><TITLE>t</TITLE>body text')).toContain('body text'); // unclosed <head>
   });
   it('charsets: windows-1252 smart quotes (Node drops them), utf-8 guess, koi8-r', () => {
@@ -64,11 +88,17 @@ describe('MIME', () => {
   });
   it('quoted-printable and RFC 2047 encoded words', () => {
     expect(decodeQuotedPrintable('a=3Db =\nc  \nd')).toBe('a=b c\nd');
-    expect(decodeHeaderValue('=?iso-8859-1?Q?Caf=E9_au_lait?= =?utf-8?B?' + Buffer.from(' ☕').toString('base64') + '?= now')).toBe('Café au lait ☕ now');
+    expect(
+      decodeHeaderValue(
+        `=?iso-8859-1?Q?Caf=E9_au_lait?= =?utf-8?B?${Buffer.from(' ☕').toString('base64')}?= now`,
+      ),
+    ).toBe('Café au lait ☕ now');
     expect(decodeHeaderValue('plain \x99', undefined)).toBe('plain ™');
     expect(decodeHeaderValue('\xb1\xa4\xb0\xed', 'euc-kr')).toBe('광고');
   });
   it('a multipart whose boundary never occurs is read as text', () => {
-    expect(extractBodyText(parseMime('Content-Type: multipart/mixed; boundary=zz\n\njust text')).text).toBe('just text');
+    expect(extractBodyText(parseMime('Content-Type: multipart/mixed; boundary=zz\n\njust text')).text).toBe(
+      'just text',
+    );
   });
 });

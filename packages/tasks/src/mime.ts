@@ -31,7 +31,7 @@ export function parseHeaders(block: string): Header[] {
   for (const line of block.split(/\r?\n/)) {
     if (/^[ \t]/.test(line) && headers.length > 0) {
       // Unfolding (RFC 5322 2.2.3): the CRLF goes, the whitespace stays.
-      headers[headers.length - 1].value += ' ' + line.trim();
+      headers[headers.length - 1].value += ` ${line.trim()}`;
       continue;
     }
     const colon = line.indexOf(':');
@@ -56,7 +56,8 @@ export function parseContentType(value: string | undefined): ContentType {
     const eq = p.indexOf('=');
     if (eq <= 0) continue;
     let v = p.slice(eq + 1).trim();
-    if (v.startsWith('"')) v = v.slice(1, v.endsWith('"') && v.length > 1 ? -1 : undefined).replace(/\\(.)/g, '$1');
+    if (v.startsWith('"'))
+      v = v.slice(1, v.endsWith('"') && v.length > 1 ? -1 : undefined).replace(/\\(.)/g, '$1');
     params[p.slice(0, eq).trim().toLowerCase()] = v;
   }
   // Only the type/subtype token: "TEXT/PLAIN charset=US-ASCII" (a missing ';', seen in spam) is still text/plain.
@@ -104,7 +105,9 @@ export function parseMime(raw: string, depth = 0): MimePart {
   if (ct.type.startsWith('multipart/') && ct.params.boundary) {
     part.parts = splitMultipart(body, ct.params.boundary).map((p) => parseMime(p, depth + 1));
   } else if (ct.type === 'message/rfc822') {
-    part.parts = [parseMime(decodeTransfer(body, getHeader(headers, 'content-transfer-encoding')), depth + 1)];
+    part.parts = [
+      parseMime(decodeTransfer(body, getHeader(headers, 'content-transfer-encoding')), depth + 1),
+    ];
   }
   return part;
 }
@@ -114,7 +117,7 @@ export function parseMime(raw: string, depth = 0): MimePart {
  * preamble and epilogue are dropped; a missing close delimiter (truncated mail) ends at the end.
  */
 export function splitMultipart(body: string, boundary: string): string[] {
-  const delimiter = '--' + boundary;
+  const delimiter = `--${boundary}`;
   const lines = body.split('\n');
   const parts: string[] = [];
   let current: string[] | null = null;
@@ -150,7 +153,20 @@ export function decodeQuotedPrintable(text: string): string {
     .replace(/=([0-9A-Fa-f]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
 }
 
-const LATIN1_ALIASES = new Set(['us-ascii', 'ascii', 'iso-8859-1', 'iso8859-1', 'latin1', 'latin-1', 'l1', 'windows-1252', 'cp1252', 'ansi_x3.4-1968', 'default', 'x-user-defined']);
+const LATIN1_ALIASES = new Set([
+  'us-ascii',
+  'ascii',
+  'iso-8859-1',
+  'iso8859-1',
+  'latin1',
+  'latin-1',
+  'l1',
+  'windows-1252',
+  'cp1252',
+  'ansi_x3.4-1968',
+  'default',
+  'x-user-defined',
+]);
 
 /**
  * windows-1252's 0x80-0x9f (smart quotes, dashes, the euro sign, ...); 0x81, 0x8d, 0x8f, 0x90 and
@@ -188,7 +204,8 @@ export function decodeCharset(bytes: string, charset: string | undefined): strin
   const ascii = !/[\x80-\xff]/.test(bytes);
   if (ascii) return bytes;
   if (cs === 'utf-8') return new TextDecoder('utf-8').decode(buf);
-  if (LATIN1_ALIASES.has(cs)) return isValidUtf8(buf) && cs === 'us-ascii' ? buf.toString('utf8') : decodeWindows1252(bytes);
+  if (LATIN1_ALIASES.has(cs))
+    return isValidUtf8(buf) && cs === 'us-ascii' ? buf.toString('utf8') : decodeWindows1252(bytes);
   if (cs) {
     try {
       return new TextDecoder(cs).decode(buf);
@@ -215,7 +232,9 @@ export function decodeHeaderValue(value: string, fallbackCharset?: string): stri
     const bytes =
       m[2].toLowerCase() === 'b'
         ? Buffer.from(m[3], 'base64').toString('latin1')
-        : m[3].replace(/_/g, ' ').replace(/=([0-9A-Fa-f]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
+        : m[3]
+            .replace(/_/g, ' ')
+            .replace(/=([0-9A-Fa-f]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
     out += decodeCharset(bytes, charset);
     last = m.index! + m[0].length;
     previousWasWord = true;
@@ -230,18 +249,68 @@ export function decodeHeaderValue(value: string, fallbackCharset?: string): stri
  * windows-1252.
  */
 function decodeRawHeader(bytes: string, fallbackCharset: string | undefined): string {
-  if (!/[\x80-\xff]/.test(bytes) || isValidUtf8(Buffer.from(bytes, 'latin1'))) return decodeCharset(bytes, undefined);
+  if (!/[\x80-\xff]/.test(bytes) || isValidUtf8(Buffer.from(bytes, 'latin1')))
+    return decodeCharset(bytes, undefined);
   return decodeCharset(bytes, fallbackCharset ?? 'windows-1252');
 }
 
 const NAMED_ENTITIES: Record<string, string> = {
-  amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: ' ', copy: '©', reg: '®', trade: '™',
-  hellip: '…', mdash: '—', ndash: '–', lsquo: '‘', rsquo: '’', ldquo: '“', rdquo: '”', bull: '•',
-  middot: '·', euro: '€', pound: '£', yen: '¥', cent: '¢', sect: '§', deg: '°', plusmn: '±',
-  times: '×', divide: '÷', laquo: '«', raquo: '»', iexcl: '¡', iquest: '¿', para: '¶', shy: '',
-  eacute: 'é', egrave: 'è', ecirc: 'ê', aacute: 'á', agrave: 'à', acirc: 'â', auml: 'ä', ouml: 'ö',
-  uuml: 'ü', szlig: 'ß', ccedil: 'ç', ntilde: 'ñ', oacute: 'ó', iacute: 'í', uacute: 'ú',
-  Eacute: 'É', Auml: 'Ä', Ouml: 'Ö', Uuml: 'Ü', frac12: '½', frac14: '¼', frac34: '¾', micro: 'µ',
+  amp: '&',
+  lt: '<',
+  gt: '>',
+  quot: '"',
+  apos: "'",
+  nbsp: ' ',
+  copy: '©',
+  reg: '®',
+  trade: '™',
+  hellip: '…',
+  mdash: '—',
+  ndash: '–',
+  lsquo: '‘',
+  rsquo: '’',
+  ldquo: '“',
+  rdquo: '”',
+  bull: '•',
+  middot: '·',
+  euro: '€',
+  pound: '£',
+  yen: '¥',
+  cent: '¢',
+  sect: '§',
+  deg: '°',
+  plusmn: '±',
+  times: '×',
+  divide: '÷',
+  laquo: '«',
+  raquo: '»',
+  iexcl: '¡',
+  iquest: '¿',
+  para: '¶',
+  shy: '',
+  eacute: 'é',
+  egrave: 'è',
+  ecirc: 'ê',
+  aacute: 'á',
+  agrave: 'à',
+  acirc: 'â',
+  auml: 'ä',
+  ouml: 'ö',
+  uuml: 'ü',
+  szlig: 'ß',
+  ccedil: 'ç',
+  ntilde: 'ñ',
+  oacute: 'ó',
+  iacute: 'í',
+  uacute: 'ú',
+  Eacute: 'É',
+  Auml: 'Ä',
+  Ouml: 'Ö',
+  Uuml: 'Ü',
+  frac12: '½',
+  frac14: '¼',
+  frac34: '¾',
+  micro: 'µ',
 };
 
 /** Decodes HTML character references; an unknown named one is left as written. */
@@ -312,7 +381,10 @@ export function firstCharset(part: MimePart): string | undefined {
 
 function decodeLeaf(part: MimePart): string {
   const ct = parseContentType(getHeader(part.headers, 'content-type'));
-  return decodeCharset(decodeTransfer(part.rawBody, getHeader(part.headers, 'content-transfer-encoding')), ct.params.charset);
+  return decodeCharset(
+    decodeTransfer(part.rawBody, getHeader(part.headers, 'content-transfer-encoding')),
+    ct.params.charset,
+  );
 }
 
 /**

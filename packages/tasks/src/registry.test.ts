@@ -7,8 +7,15 @@ import { textToText } from './task.js';
 
 describe('registry', () => {
   it('lists tasks and rejects unknown names with the valid ones', () => {
-    expect(listTasks().map((t) => t.name)).toEqual(['brown-genre', 'spam', 'spam-subject', 'kjv-web-paraphrase']);
-    expect(() => loadTask('sst2', { seed: 0 })).toThrow("unknown task 'sst2'; valid: brown-genre, spam, spam-subject, kjv-web-paraphrase");
+    expect(listTasks().map((t) => t.name)).toEqual([
+      'brown-genre',
+      'spam',
+      'spam-subject',
+      'kjv-web-paraphrase',
+    ]);
+    expect(() => loadTask('sst2', { seed: 0 })).toThrow(
+      "unknown task 'sst2'; valid: brown-genre, spam, spam-subject, kjv-web-paraphrase",
+    );
   });
   it('loads brown-genre and its text-to-text view', () => {
     const task = loadTask('brown-genre', { seed: 1 });
@@ -21,10 +28,14 @@ describe('registry', () => {
 describe('user task specs (tsv:PATH, jsonl:PATH)', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'task-spec-'));
   const sst = path.join(dir, 'sst2.tsv');
-  fs.writeFileSync(sst, `sentence\tlabel\n${Array.from({ length: 30 }, (_, i) => `text number ${i}\t${i % 2}`).join('\n')}\n`);
+  fs.writeFileSync(
+    sst,
+    `sentence\tlabel\n${Array.from({ length: 30 }, (_, i) => `text number ${i}\t${i % 2}`).join('\n')}\n`,
+  );
   const glue = path.join(dir, 'MNLI');
   fs.mkdirSync(glue);
-  const pairs = (n: number) => `sentence1\tsentence2\tlabel\n${Array.from({ length: n }, (_, i) => `a ${i}\tb ${i}\t${['entailment', 'neutral', 'contradiction'][i % 3]}`).join('\n')}\n`;
+  const pairs = (n: number) =>
+    `sentence1\tsentence2\tlabel\n${Array.from({ length: n }, (_, i) => `a ${i}\tb ${i}\t${['entailment', 'neutral', 'contradiction'][i % 3]}`).join('\n')}\n`;
   fs.writeFileSync(path.join(glue, 'train.tsv'), pairs(12));
   fs.writeFileSync(path.join(glue, 'dev.tsv'), pairs(6));
 
@@ -45,7 +56,9 @@ describe('user task specs (tsv:PATH, jsonl:PATH)', () => {
   it('names the file and line of a malformed row, and rejects bad specs in one line', () => {
     const bad = path.join(dir, 'bad.tsv');
     fs.writeFileSync(bad, 'sentence\tlabel\nfine\t1\nmissing a field\n');
-    expect(() => loadTask(`tsv:${bad}`, { seed: 1 })).toThrow(new RegExp(`${bad.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:3`));
+    expect(() => loadTask(`tsv:${bad}`, { seed: 1 })).toThrow(
+      new RegExp(`${bad.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:3`),
+    );
     expect(() => loadTask(`tsv:${sst}?txt=sentence`, { seed: 1 })).toThrow(/unknown parameter 'txt'/);
     expect(() => loadTask(`tsv:${sst}?label=gold`, { seed: 1 })).toThrow(/gold/);
     const empty = path.join(dir, 'empty.jsonl');

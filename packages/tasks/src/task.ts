@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { DEFAULT_FRACTIONS, splitDocuments, type SplitFractions, type SplitName } from '@pretrain-lab/data';
+import { DEFAULT_FRACTIONS, type SplitFractions, type SplitName, splitDocuments } from '@pretrain-lab/data';
 
 /**
  * The one format every downstream task is loaded into. Classification and pair tasks keep the
@@ -46,7 +46,11 @@ export interface TaskOptions {
  * Fractions for the downstream tasks that are not tied to a pretraining corpus: more held out
  * than pretraining's 0.9/0.05/0.05, so that validation and test scores are less noisy.
  */
-export const TASK_FRACTIONS: Readonly<SplitFractions> = Object.freeze({ train: 0.8, validation: 0.1, test: 0.1 });
+export const TASK_FRACTIONS: Readonly<SplitFractions> = Object.freeze({
+  train: 0.8,
+  validation: 0.1,
+  test: 0.1,
+});
 
 /** A user error in a task file: one line naming the file (and line) and what is wrong. */
 export class TaskFileError extends Error {
@@ -88,12 +92,16 @@ export function makeTask(
   options: { seed: number; fractions?: SplitFractions; labels?: string[]; notes?: string[] },
 ): Task {
   const splits = splitByGroup(examples, options.seed, options.fractions ?? TASK_FRACTIONS);
-  const labels = kind === 'generation' ? [] : (options.labels ?? [...new Set(examples.map((e) => e.label))].sort());
+  const labels =
+    kind === 'generation' ? [] : (options.labels ?? [...new Set(examples.map((e) => e.label))].sort());
   return { name, kind, labels, ...splits, notes: options.notes ?? [] };
 }
 
 /** Count of examples per label in one split, in the order of `labels` (then any others). */
-export function classCounts(examples: readonly TaskExample[], labels: readonly string[] = []): Record<string, number> {
+export function classCounts(
+  examples: readonly TaskExample[],
+  labels: readonly string[] = [],
+): Record<string, number> {
   const counts: Record<string, number> = {};
   for (const l of labels) counts[l] = 0;
   for (const e of examples) counts[e.label] = (counts[e.label] ?? 0) + 1;
@@ -121,7 +129,8 @@ export function summarizeTask(task: Task): TaskSummary {
     groups[s] = new Set(task[s].map((e) => e.group)).size;
     if (task.kind !== 'generation') counts[s] = classCounts(task[s], task.labels);
     hash.update(`${s}\u0000`);
-    for (const e of task[s]) hash.update(`${e.id}\u0000${e.text}\u0000${e.textPair ?? ''}\u0000${e.label}\u0000${e.group}\u0000`);
+    for (const e of task[s])
+      hash.update(`${e.id}\u0000${e.text}\u0000${e.textPair ?? ''}\u0000${e.label}\u0000${e.group}\u0000`);
   }
   return {
     name: task.name,
@@ -160,7 +169,10 @@ export interface TextToTextTask {
 export function textToText(task: Task, prefix: string): TextToTextTask {
   const convert = (e: TaskExample): TextToTextExample => ({
     id: e.id,
-    input: e.textPair === undefined ? `${prefix}: ${e.text}` : `${prefix}: sentence1: ${e.text} sentence2: ${e.textPair}`,
+    input:
+      e.textPair === undefined
+        ? `${prefix}: ${e.text}`
+        : `${prefix}: sentence1: ${e.text} sentence2: ${e.textPair}`,
     target: e.label,
     group: e.group,
   });

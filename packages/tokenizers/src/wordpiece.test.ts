@@ -63,7 +63,7 @@ describe('WordPieceTokenizer', () => {
   });
 
   it('encodes greedily longest-first, unknown words and long words become [UNK]', () => {
-    const ids = tok.encode('the 🐋 ' + 'a'.repeat(101));
+    const ids = tok.encode(`the 🐋 ${'a'.repeat(101)}`);
     expect(ids[0]).toBe(tok.tokenToId('the'));
     expect(Array.from(ids.slice(1))).toEqual([1, 1]);
     expect(tok.decode(tok.encode('the tokens, quickly.'))).toBe('the tokens, quickly.');

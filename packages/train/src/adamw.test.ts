@@ -4,9 +4,10 @@
  * parameter after the fifth update. Float32; losses to 1e-5 absolute, parameters to
  * 1e-5 absolute + 1e-3 relative.
  */
-import * as tf from '@tensorflow/tfjs';
+
 import { gptFromFixture, loadGPTFixture } from '@pretrain-lab/models/testing';
 import { initBackend } from '@pretrain-lab/runtime';
+import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ADAMW_DEFAULTS } from './adamw.js';
 import { expectAdamWParity } from './testing/optimizer-parity.js';
@@ -24,7 +25,12 @@ for (const variant of ['tied', 'untied'] as const) {
       const x = tf.tensor2d(fx.inputs.data, [B, T], 'int32');
       const y = tf.tensor2d(fx.targets.data, [B, T], 'int32');
       expect(fx.optimizer.weightDecay).toBeGreaterThan(0);
-      await expectAdamWParity(model.params, fx, () => model.loss(x, y), { loss: 1e-5, paramAtol: 1e-5, paramRtol: 1e-3, keyBiasWidth: fx.config.nEmbd });
+      await expectAdamWParity(model.params, fx, () => model.loss(x, y), {
+        loss: 1e-5,
+        paramAtol: 1e-5,
+        paramRtol: 1e-3,
+        keyBiasWidth: fx.config.nEmbd,
+      });
       tf.dispose([x, y]);
       model.dispose();
     });
@@ -36,7 +42,14 @@ describe('AdamW', () => {
     const a = tf.variable(tf.tensor2d([[1, 2]]), true, 'skip-test-a');
     const b = tf.variable(tf.tensor2d([[3, 4]]), true, 'skip-test-b');
     const { AdamW } = await import('./adamw.js');
-    const opt = new AdamW(new Map([['a', a], ['b', b]]), new Set(), ADAMW_DEFAULTS);
+    const opt = new AdamW(
+      new Map([
+        ['a', a],
+        ['b', b],
+      ]),
+      new Set(),
+      ADAMW_DEFAULTS,
+    );
     const g = tf.tensor2d([[0.5, -0.5]]);
     opt.apply(new Map([['a', g]]), 0.1).dispose();
     expect(Array.from(await b.data())).toEqual([3, 4]);

@@ -18,7 +18,13 @@ export interface AdamWConfig {
   gradClip: number;
 }
 
-export const ADAMW_DEFAULTS: AdamWConfig = { beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: 0.1, gradClip: 1.0 };
+export const ADAMW_DEFAULTS: AdamWConfig = {
+  beta1: 0.9,
+  beta2: 0.95,
+  eps: 1e-8,
+  weightDecay: 0.1,
+  gradClip: 1.0,
+};
 
 export class AdamW {
   /** Number of updates taken so far (torch's `step`). */

@@ -15,7 +15,7 @@ import { BERT, resolveBERTConfig } from '@pretrain-lab/models';
 import { type Flat, flatData } from '@pretrain-lab/models/testing';
 import { initBackend } from '@pretrain-lab/runtime';
 import * as tf from '@tensorflow/tfjs';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, it } from 'vitest';
 import { expectAdamWParity } from './testing/optimizer-parity.js';
 
 beforeAll(async () => {

@@ -46,10 +46,13 @@ export function saveCheckpoint(
   fs.rmSync(tmp, { recursive: true, force: true });
   fs.mkdirSync(tmp);
   const toF32 = (rec: Record<string, { shape: number[]; data: Float32Array }>) =>
-    Object.fromEntries(Object.entries(rec).map(([k, v]) => [k, { dtype: 'F32' as const, shape: v.shape, data: v.data }]));
+    Object.fromEntries(
+      Object.entries(rec).map(([k, v]) => [k, { dtype: 'F32' as const, shape: v.shape, data: v.data }]),
+    );
   writeSafetensors(path.join(tmp, 'model.safetensors'), toF32(data.weights), { format: 'pt' });
   writeSafetensors(path.join(tmp, 'optimizer.safetensors'), toF32(data.optimizer));
-  for (const [name, content] of Object.entries(data.extraFiles ?? {})) fs.writeFileSync(path.join(tmp, name), content);
+  for (const [name, content] of Object.entries(data.extraFiles ?? {}))
+    fs.writeFileSync(path.join(tmp, name), content);
   const files: Record<string, string> = {};
   for (const name of ['model.safetensors', 'optimizer.safetensors', ...Object.keys(data.extraFiles ?? {})]) {
     files[name] = sha256File(path.join(tmp, name));
@@ -75,14 +78,16 @@ export function checkpointExists(dir: string): boolean {
 export function loadCheckpoint(dir: string): CheckpointData {
   const statePath = path.join(dir, 'state.json');
   if (!fs.existsSync(dir)) throw new CorruptCheckpointError(dir, 'does not exist');
-  if (!fs.existsSync(statePath)) throw new CorruptCheckpointError(dir, 'no state.json (incomplete, or not a checkpoint)');
+  if (!fs.existsSync(statePath))
+    throw new CorruptCheckpointError(dir, 'no state.json (incomplete, or not a checkpoint)');
   let state: CheckpointState;
   try {
     state = JSON.parse(fs.readFileSync(statePath, 'utf8')) as CheckpointState;
   } catch (e) {
     throw new CorruptCheckpointError(dir, `state.json is not valid JSON (${(e as Error).message})`);
   }
-  if (state.format !== CHECKPOINT_FORMAT) throw new CorruptCheckpointError(dir, `unknown format ${state.format}`);
+  if (state.format !== CHECKPOINT_FORMAT)
+    throw new CorruptCheckpointError(dir, `unknown format ${state.format}`);
   for (const [file, hash] of Object.entries(state.files ?? {})) {
     const p = path.join(dir, file);
     if (!fs.existsSync(p)) throw new CorruptCheckpointError(dir, `${file} is missing`);
@@ -98,7 +103,8 @@ export function loadCheckpoint(dir: string): CheckpointData {
     const { tensors } = readSafetensors(path.join(dir, file));
     const out: Record<string, { shape: number[]; data: Float32Array }> = {};
     for (const [k, t] of Object.entries(tensors)) {
-      if (!(t.data instanceof Float32Array)) throw new CorruptCheckpointError(dir, `${file}: ${k} is not float32`);
+      if (!(t.data instanceof Float32Array))
+        throw new CorruptCheckpointError(dir, `${file}: ${k} is not float32`);
       out[k] = { shape: t.shape, data: t.data };
     }
     return out;

@@ -1,7 +1,15 @@
 /** Causal language modelling on packed token batches: the GPT case of the generic loop. */
-import * as tf from '@tensorflow/tfjs';
+
 import type { ForwardContext } from '@pretrain-lab/layers';
-import { train, type BatchSource, type TrainJob, type TrainLoopConfig, type TrainResult, type Trainable } from './trainer.js';
+import * as tf from '@tensorflow/tfjs';
+import {
+  type BatchSource,
+  type Trainable,
+  type TrainJob,
+  type TrainLoopConfig,
+  type TrainResult,
+  train,
+} from './trainer.js';
 
 export interface TokenBatch {
   /** [rows * seqLen] ids, row-major. */
@@ -14,7 +22,10 @@ export interface LanguageModel extends Trainable {
   loss(inputs: tf.Tensor2D, targets: tf.Tensor2D, ctx?: ForwardContext): tf.Scalar;
 }
 
-export type LMJob = Omit<TrainJob<TokenBatch>, 'lossFn' | 'tokensIn' | 'weightOf' | 'cfg' | 'model' | 'train'> & {
+export type LMJob = Omit<
+  TrainJob<TokenBatch>,
+  'lossFn' | 'tokensIn' | 'weightOf' | 'cfg' | 'model' | 'train'
+> & {
   model: LanguageModel;
   train: BatchSource<TokenBatch>;
   cfg: TrainLoopConfig & { seqLen: number };

@@ -22,10 +22,14 @@ export class MetricsWriter {
   /** Drop everything after `bytes` (rows written after the checkpoint being resumed). */
   truncate(bytes: number): void {
     if (!fs.existsSync(this.path)) {
-      if (bytes > 0) throw new Error(`${this.path} is missing but the checkpoint expects ${bytes} bytes of metrics`);
+      if (bytes > 0)
+        throw new Error(`${this.path} is missing but the checkpoint expects ${bytes} bytes of metrics`);
       return;
     }
-    if (this.size() < bytes) throw new Error(`${this.path} is shorter than the checkpoint expects (${this.size()} < ${bytes} bytes)`);
+    if (this.size() < bytes)
+      throw new Error(
+        `${this.path} is shorter than the checkpoint expects (${this.size()} < ${bytes} bytes)`,
+      );
     fs.truncateSync(this.path, bytes);
   }
 }

@@ -48,7 +48,9 @@ export class ProgressBar {
     const now = Date.now();
     if (this.tty) {
       if (force || now - this.lastPrint > 100) {
-        this.stream.write(`\r${line.padEnd(this.stream.columns ? this.stream.columns - 1 : 100).slice(0, (this.stream.columns ?? 120) - 1)}`);
+        this.stream.write(
+          `\r${line.padEnd(this.stream.columns ? this.stream.columns - 1 : 100).slice(0, (this.stream.columns ?? 120) - 1)}`,
+        );
         this.lastPrint = now;
       }
     } else if (force || now - this.lastPrint > this.logEverySec * 1000) {

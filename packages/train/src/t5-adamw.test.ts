@@ -52,7 +52,12 @@ describe('AdamW parity with PyTorch on T5', () => {
       attentionMask: int2d(fx.attentionMask),
       labels: int2d(fx.labels),
     };
-    await expectAdamWParity(model.params, fx, () => model.loss(batch), { loss: 1e-5, paramAtol: 1e-5, paramRtol: 1e-3, keyBiasWidth: 0 });
+    await expectAdamWParity(model.params, fx, () => model.loss(batch), {
+      loss: 1e-5,
+      paramAtol: 1e-5,
+      paramRtol: 1e-3,
+      keyBiasWidth: 0,
+    });
     tf.dispose(Object.values(batch));
     model.dispose();
   });

@@ -10,9 +10,10 @@
  * writes the same rows as one that never stopped, apart from wall-clock columns
  * (tokensPerSec, elapsedSec).
  */
-import * as tf from '@tensorflow/tfjs';
+
 import type { ForwardContext, ParamStore } from '@pretrain-lab/layers';
 import { opSeed } from '@pretrain-lab/runtime';
+import * as tf from '@tensorflow/tfjs';
 import { ADAMW_DEFAULTS, AdamW, type AdamWConfig } from './adamw.js';
 import { checkpointExists, loadCheckpoint, saveCheckpoint } from './checkpoint.js';
 import type { MetricRow, MetricsWriter } from './metrics.js';
@@ -182,7 +183,12 @@ export async function train<B>(job: TrainJob<B>): Promise<TrainResult> {
     resumedFrom = step;
   }
 
-  const row = (split: string, s: number, values: Record<string, number>, extra: MetricRow = {}): MetricRow => {
+  const row = (
+    split: string,
+    s: number,
+    values: Record<string, number>,
+    extra: MetricRow = {},
+  ): MetricRow => {
     const { loss, ...parts } = values;
     return {
       model: job.name,
@@ -269,7 +275,9 @@ export async function train<B>(job: TrainJob<B>): Promise<TrainResult> {
       optimizer.dispose();
       throw new NonFiniteLossError(
         `${job.name}: loss became ${lossValue} at step ${step + 1}; stopping. ` +
-          (job.checkpointDir && checkpointExists(job.checkpointDir) ? `The last good checkpoint is kept at ${job.checkpointDir}. ` : '') +
+          (job.checkpointDir && checkpointExists(job.checkpointDir)
+            ? `The last good checkpoint is kept at ${job.checkpointDir}. `
+            : '') +
           'Try a lower learning rate (--train.lr=...) or more warmup.',
       );
     }
@@ -281,7 +289,8 @@ export async function train<B>(job: TrainJob<B>): Promise<TrainResult> {
     tf.dispose(Object.values(grads));
     step += 1;
     tokens += job.tokensIn(batch);
-    for (const [k, v] of Object.entries({ loss: lossValue, ...partValues })) lossSums[k] = (lossSums[k] ?? 0) + v;
+    for (const [k, v] of Object.entries({ loss: lossValue, ...partValues }))
+      lossSums[k] = (lossSums[k] ?? 0) + v;
     lossCount += 1;
     lastTrainLoss = lossValue;
 

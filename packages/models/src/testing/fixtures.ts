@@ -13,21 +13,40 @@ export interface Flat {
 }
 
 export interface GPTFixture {
-  config: { vocabSize: number; blockSize: number; nEmbd: number; nLayer: number; nHead: number; mlpRatio: number; batchSize: number; lnEps: number; tied: boolean };
+  config: {
+    vocabSize: number;
+    blockSize: number;
+    nEmbd: number;
+    nLayer: number;
+    nHead: number;
+    mlpRatio: number;
+    batchSize: number;
+    lnEps: number;
+    tied: boolean;
+  };
   params: Record<string, Flat>;
   inputs: Flat;
   targets: Flat;
   logits: Flat;
   loss: number;
   grads: Record<string, number[] | Flat>;
-  optimizer: { lr: number; betas: [number, number]; eps: number; weightDecay: number; gradClip: number; steps: number };
+  optimizer: {
+    lr: number;
+    betas: [number, number];
+    eps: number;
+    weightDecay: number;
+    gradClip: number;
+    steps: number;
+  };
   train: { losses: number[]; gradNorms: number[]; paramsAfter: Record<string, number[] | Flat> };
 }
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
 export function loadGPTFixture(variant: 'tied' | 'untied'): GPTFixture {
-  return JSON.parse(fs.readFileSync(path.join(here, '..', 'fixtures', `gpt-tiny-${variant}.json`), 'utf8')) as GPTFixture;
+  return JSON.parse(
+    fs.readFileSync(path.join(here, '..', 'fixtures', `gpt-tiny-${variant}.json`), 'utf8'),
+  ) as GPTFixture;
 }
 
 export function flatData(x: number[] | Flat): Float32Array {
@@ -55,9 +74,15 @@ export function gptFromFixture(fx: GPTFixture): GPT {
 }
 
 /** Largest |a - b| / (atol + rtol |b|) over two arrays; <= 1 means within tolerance. */
-export function toleranceRatio(a: ArrayLike<number>, b: ArrayLike<number>, atol: number, rtol: number): number {
+export function toleranceRatio(
+  a: ArrayLike<number>,
+  b: ArrayLike<number>,
+  atol: number,
+  rtol: number,
+): number {
   if (a.length !== b.length) throw new Error(`length mismatch ${a.length} vs ${b.length}`);
   let worst = 0;
-  for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i] - b[i]) / (atol + rtol * Math.abs(b[i])));
+  for (let i = 0; i < a.length; i++)
+    worst = Math.max(worst, Math.abs(a[i] - b[i]) / (atol + rtol * Math.abs(b[i])));
   return worst;
 }

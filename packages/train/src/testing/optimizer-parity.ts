@@ -12,7 +12,14 @@ import { AdamW } from '../adamw.js';
 
 export interface OptimizerFixture {
   params: Record<string, number[] | Flat>;
-  optimizer: { lr: number; betas: [number, number]; eps: number; weightDecay: number; gradClip: number; steps: number };
+  optimizer: {
+    lr: number;
+    betas: [number, number];
+    eps: number;
+    weightDecay: number;
+    gradClip: number;
+    steps: number;
+  };
   train: { losses: number[]; gradNorms: number[]; paramsAfter: Record<string, number[] | Flat> };
 }
 
@@ -31,9 +38,20 @@ export interface ParityTolerances {
   keyBiasWidth: number;
 }
 
-export async function expectAdamWParity(params: ParamStore, fx: OptimizerFixture, loss: () => tf.Scalar, tol: ParityTolerances): Promise<void> {
+export async function expectAdamWParity(
+  params: ParamStore,
+  fx: OptimizerFixture,
+  loss: () => tf.Scalar,
+  tol: ParityTolerances,
+): Promise<void> {
   const o = fx.optimizer;
-  const opt = new AdamW(params.vars, params.noDecay, { beta1: o.betas[0], beta2: o.betas[1], eps: o.eps, weightDecay: o.weightDecay, gradClip: o.gradClip });
+  const opt = new AdamW(params.vars, params.noDecay, {
+    beta1: o.betas[0],
+    beta2: o.betas[1],
+    eps: o.eps,
+    weightDecay: o.weightDecay,
+    gradClip: o.gradClip,
+  });
   const vars = [...params.vars.values()];
   const losses: number[] = [];
   const norms: number[] = [];
@@ -51,19 +69,30 @@ export async function expectAdamWParity(params: ParamStore, fx: OptimizerFixture
   opt.dispose();
 
   expect(losses.length).toBe(fx.train.losses.length);
-  for (let k = 0; k < losses.length; k++) expect(Math.abs(losses[k] - fx.train.losses[k]), `loss ${k}`).toBeLessThan(tol.loss);
-  expect(toleranceRatio(norms, fx.train.gradNorms, 1e-6, 1e-4), 'pre-clip gradient norms').toBeLessThanOrEqual(1);
+  for (let k = 0; k < losses.length; k++)
+    expect(Math.abs(losses[k] - fx.train.losses[k]), `loss ${k}`).toBeLessThan(tol.loss);
+  expect(
+    toleranceRatio(norms, fx.train.gradNorms, 1e-6, 1e-4),
+    'pre-clip gradient norms',
+  ).toBeLessThanOrEqual(1);
   const C = tol.keyBiasWidth;
   for (const [name, v] of params.vars) {
     const ours = (await v.data()) as Float32Array;
     const ref = flatData(fx.train.paramsAfter[name]);
     if (C > 0 && name.endsWith('attn.c_attn.bias')) {
       const start = flatData(fx.params[name]);
-      for (let i = C; i < 2 * C; i++) expect(Math.abs(ours[i] - start[i])).toBeLessThanOrEqual(o.steps * o.lr * 1.001);
+      for (let i = C; i < 2 * C; i++)
+        expect(Math.abs(ours[i] - start[i])).toBeLessThanOrEqual(o.steps * o.lr * 1.001);
       const keep = (a: Float32Array) => Float32Array.from([...a.subarray(0, C), ...a.subarray(2 * C)]);
-      expect(toleranceRatio(keep(ours), keep(ref), tol.paramAtol, tol.paramRtol), `${name} (q, v parts)`).toBeLessThanOrEqual(1);
+      expect(
+        toleranceRatio(keep(ours), keep(ref), tol.paramAtol, tol.paramRtol),
+        `${name} (q, v parts)`,
+      ).toBeLessThanOrEqual(1);
       continue;
     }
-    expect(toleranceRatio(ours, ref, tol.paramAtol, tol.paramRtol), `parameter ${name} after ${o.steps} steps`).toBeLessThanOrEqual(1);
+    expect(
+      toleranceRatio(ours, ref, tol.paramAtol, tol.paramRtol),
+      `parameter ${name} after ${o.steps} steps`,
+    ).toBeLessThanOrEqual(1);
   }
 }
