@@ -57,7 +57,10 @@ function nativeBindingPresent(pkg: string): boolean {
     const require = createRequire(import.meta.url);
     const dir = path.dirname(require.resolve(`${pkg}/package.json`));
     const lib = path.join(dir, 'lib');
-    return fs.existsSync(lib) && fs.readdirSync(lib).some((d) => fs.existsSync(path.join(lib, d, 'tfjs_binding.node')));
+    return (
+      fs.existsSync(lib) &&
+      fs.readdirSync(lib).some((d) => fs.existsSync(path.join(lib, d, 'tfjs_binding.node')))
+    );
   } catch {
     return false;
   }
@@ -78,17 +81,31 @@ export async function initBackend(requested?: BackendName): Promise<BackendInfo>
   if (current && (current.requested === want || current.name === want)) return current;
   const notes: string[] = [];
   const done = (name: BackendInfo['name'], customKernels: boolean, threads: number): BackendInfo => {
-    current = { requested: want, tfBackend: tf.getBackend(), name, customKernels, tfjsVersion: tf.version.tfjs, threads, notes };
+    current = {
+      requested: want,
+      tfBackend: tf.getBackend(),
+      name,
+      customKernels,
+      tfjsVersion: tf.version.tfjs,
+      threads,
+      notes,
+    };
     return current;
   };
   if (want === 'auto' || want === 'tensorflow-gpu') {
     if (await tryNative('@tensorflow/tfjs-node-gpu')) return done('tensorflow-gpu', false, 0);
-    if (want === 'tensorflow-gpu') throw new UserError('backend tensorflow-gpu requested but @tensorflow/tfjs-node-gpu does not load here; use --backend wasm');
+    if (want === 'tensorflow-gpu')
+      throw new UserError(
+        'backend tensorflow-gpu requested but @tensorflow/tfjs-node-gpu does not load here; use --backend wasm',
+      );
     notes.push('tfjs-node-gpu not available');
   }
   if (want === 'auto' || want === 'tensorflow') {
     if (await tryNative('@tensorflow/tfjs-node')) return done('tensorflow', false, 0);
-    if (want === 'tensorflow') throw new UserError('backend tensorflow requested but @tensorflow/tfjs-node does not load here; use --backend wasm');
+    if (want === 'tensorflow')
+      throw new UserError(
+        'backend tensorflow requested but @tensorflow/tfjs-node does not load here; use --backend wasm',
+      );
     notes.push('tfjs-node not available');
   }
   if (want === 'cpu') {

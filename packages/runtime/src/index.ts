@@ -1,4 +1,4 @@
 export * from './backend.js';
+export * as ops from './ops.js';
 export * from './rng.js';
 export * from './seed.js';
-export * as ops from './ops.js';

@@ -8,6 +8,7 @@
  * maxNorm / (norm + 1e-6), clamped to 1).
  */
 import * as tf from '@tensorflow/tfjs';
+import { ops } from '@pretrain-lab/runtime';
 
 export interface AdamWConfig {
   beta1: number;
@@ -45,34 +46,31 @@ export class AdamW {
 
   /** Global L2 norm of the gradients, as a scalar tensor (not read back, so no sync). */
   static globalNorm(grads: Map<string, tf.Tensor>): tf.Scalar {
-    return tf.tidy(() => tf.sqrt(tf.addN([...grads.values()].map((g) => tf.sum(tf.square(g))))) as tf.Scalar);
+    return tf.tidy(() => tf.sqrt(ops.sumOfSquares([...grads.values()])) as tf.Scalar);
   }
 
   /** Apply one update with learning rate lr. Returns the pre-clip gradient norm (a tensor the caller disposes). */
   apply(grads: Map<string, tf.Tensor>, lr: number): tf.Scalar {
-    const { beta1, beta2, eps, weightDecay, gradClip } = this.cfg;
+    const { beta1, beta2, eps, gradClip } = this.cfg;
     this.step += 1;
     const bc1 = 1 - beta1 ** this.step;
     const bc2Sqrt = Math.sqrt(1 - beta2 ** this.step);
     const norm = AdamW.globalNorm(grads);
     tf.tidy(() => {
-      const clip = gradClip > 0 ? tf.minimum(1, tf.div(gradClip, tf.add(norm, 1e-6))) : null;
+      const clip = gradClip > 0 ? (tf.minimum(1, tf.div(gradClip, tf.add(norm, 1e-6))) as tf.Scalar) : undefined;
       for (const [name, p] of this.params) {
-        const gRaw = grads.get(name);
+        const g = grads.get(name);
         // As torch: a parameter the loss does not reach (grad None) is skipped, decay included
         // (e.g. BERT's pooler when pretraining without NSP).
-        if (!gRaw) continue;
-        const g = clip ? tf.mul(gRaw, clip) : gRaw;
+        if (!g) continue;
         const m = this.m.get(name)!;
         const v = this.v.get(name)!;
-        const decay = this.noDecay.has(name) ? 0 : weightDecay;
-        const pDecayed = decay > 0 ? tf.mul(p, 1 - lr * decay) : p;
-        const mNew = tf.add(tf.mul(m, beta1), tf.mul(g, 1 - beta1));
-        const vNew = tf.add(tf.mul(v, beta2), tf.mul(tf.square(g), 1 - beta2));
-        const denom = tf.add(tf.div(tf.sqrt(vNew), bc2Sqrt), eps);
-        m.assign(mNew);
-        v.assign(vNew);
-        p.assign(tf.sub(pDecayed, tf.mul(tf.div(mNew, denom), lr / bc1)));
+        const weightDecay = this.noDecay.has(name) ? 0 : this.cfg.weightDecay;
+        // One fused kernel on the wasm backend, the composite formula elsewhere (runtime ops).
+        const next = ops.adamwUpdate(p, m, v, g, { lr, beta1, beta2, eps, weightDecay, bc1, bc2Sqrt }, clip);
+        m.assign(next.m);
+        v.assign(next.v);
+        p.assign(next.p);
       }
     });
     return norm;

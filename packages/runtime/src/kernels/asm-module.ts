@@ -9,52 +9,185 @@ import type { WasmBackendInternals } from './wasm-internals.js';
 export interface AsmKernels {
   sgemmWorkBytes(): number;
   sgemm(
-    batch: number, M: number, N: number, K: number,
-    a: number, ars: number, acs: number, sa: number,
-    b: number, brs: number, bcs: number, sb: number,
-    c: number, ldc: number, sc: number,
-    accumulate: number, work: number,
+    batch: number,
+    M: number,
+    N: number,
+    K: number,
+    a: number,
+    ars: number,
+    acs: number,
+    sa: number,
+    b: number,
+    brs: number,
+    bcs: number,
+    sb: number,
+    c: number,
+    ldc: number,
+    sc: number,
+    accumulate: number,
+    work: number,
   ): void;
   geluFwd(x: number, y: number, n: number, work: number): void;
   geluBwd(x: number, dy: number, dx: number, n: number, work: number): void;
+  layerNormFwd(
+    x: number,
+    gamma: number,
+    beta: number,
+    y: number,
+    rows: number,
+    C: number,
+    eps: number,
+    work: number,
+  ): void;
+  layerNormBwd(
+    x: number,
+    gamma: number,
+    dy: number,
+    dx: number,
+    dgamma: number,
+    dbeta: number,
+    rows: number,
+    C: number,
+    eps: number,
+    work: number,
+  ): void;
+  attnSoftmaxFwd(
+    x: number,
+    p: number,
+    rows: number,
+    T: number,
+    S: number,
+    scale: number,
+    causal: number,
+  ): void;
+  attnSoftmaxBwd(
+    p: number,
+    dy: number,
+    dx: number,
+    rows: number,
+    T: number,
+    S: number,
+    scale: number,
+    causal: number,
+  ): void;
+  colSum(x: number, out: number, N: number, C: number, work: number): void;
+  broadcastRows(b: number, y: number, N: number, C: number): void;
+  adamw(
+    p: number,
+    m: number,
+    v: number,
+    g: number,
+    clipPtr: number,
+    hasClip: number,
+    pOut: number,
+    mOut: number,
+    vOut: number,
+    n: number,
+    decayMul: number,
+    hasDecay: number,
+    b1: number,
+    omb1: number,
+    b2: number,
+    omb2: number,
+    bc2Sqrt: number,
+    eps: number,
+    stepSize: number,
+  ): void;
+  sumSquares(x: number, n: number): number;
+  copyBlocks(
+    src: number,
+    dst: number,
+    n1: number,
+    n2: number,
+    bytes: number,
+    s1: number,
+    s2: number,
+    d1: number,
+    d2: number,
+  ): void;
+  crossEntropyFwd(logits: number, targets: number, isInt: number, N: number, V: number, work: number): number;
+  crossEntropyBwd(
+    logits: number,
+    targets: number,
+    isInt: number,
+    N: number,
+    V: number,
+    g: number,
+    dx: number,
+    work: number,
+  ): void;
 }
+
+/** sgemm's arguments without the scratch pointer (see asm/kernels.ts). */
+export type SgemmFn = (
+  batch: number,
+  M: number,
+  N: number,
+  K: number,
+  a: number,
+  ars: number,
+  acs: number,
+  sa: number,
+  b: number,
+  brs: number,
+  bcs: number,
+  sb: number,
+  c: number,
+  ldc: number,
+  sc: number,
+  accumulate: number,
+) => void;
 
 export interface AsmInstance {
   exports: AsmKernels;
   memory: WebAssembly.Memory;
   /** 'relaxed-simd' (fused multiply-add) or 'simd'. */
   variant: string;
-  /** 16-byte-aligned scratch on the tfjs heap for sgemm packing. */
+  /** 16-byte-aligned scratch on the tfjs heap for sgemm packing (and row kernels). */
   work: number;
+  workBytes: number;
+  /** The compiled module (for worker threads). */
+  module: WebAssembly.Module;
+  /** C (=|+=) op(A) op(B) on the tfjs heap; split across threads when threads are running. */
+  sgemm: SgemmFn;
 }
 
 let cached: { backend: object; inst: AsmInstance } | null = null;
 
-function instantiate(b64: string, memory: WebAssembly.Memory): AsmKernels {
-  const mod = new WebAssembly.Module(Buffer.from(b64, 'base64'));
-  return new WebAssembly.Instance(mod, { env: { memory } }).exports as unknown as AsmKernels;
+function instantiate(
+  b64: string,
+  memory: WebAssembly.Memory,
+): { exports: AsmKernels; module: WebAssembly.Module } {
+  const module = new WebAssembly.Module(Buffer.from(b64, 'base64'));
+  return {
+    exports: new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as AsmKernels,
+    module,
+  };
 }
 
 export function loadAsm(backend: WasmBackendInternals): AsmInstance {
   if (cached && cached.backend === backend) return cached.inst;
   const memory = backend.wasm.asm.memory;
-  let exports: AsmKernels | null = null;
+  let loaded: { exports: AsmKernels; module: WebAssembly.Module } | null = null;
   let variant = 'simd';
   if (process.env.PRETRAIN_LAB_RELAXED_SIMD !== '0') {
     try {
       // Node 20 (V8 11.3) keeps relaxed SIMD behind a flag; it must be set before compiling.
       v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
-      exports = instantiate(WASM_RELAXED_SIMD_BASE64, memory);
+      loaded = instantiate(WASM_RELAXED_SIMD_BASE64, memory);
       variant = 'relaxed-simd';
     } catch {
-      exports = null;
+      loaded = null;
     }
   }
-  if (!exports) exports = instantiate(WASM_SIMD_BASE64, memory);
+  if (!loaded) loaded = instantiate(WASM_SIMD_BASE64, memory);
+  const { exports, module } = loaded;
   const bytes = exports.sgemmWorkBytes();
   const raw = backend.wasm._malloc(bytes + 16) >>> 0;
   const work = (raw + 15) & ~15;
-  const inst = { exports, memory, variant, work };
+  const sgemm: SgemmFn = (batch, M, N, K, a, ars, acs, sa, b, brs, bcs, sb, c, ldc, sc, accumulate) =>
+    exports.sgemm(batch, M, N, K, a, ars, acs, sa, b, brs, bcs, sb, c, ldc, sc, accumulate, work);
+  const inst: AsmInstance = { exports, memory, variant, work, workBytes: bytes, module, sgemm };
   cached = { backend, inst };
   return inst;
 }

@@ -5,10 +5,11 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { loadAsm } from './asm-module.js';
-import { makeGatherV2, makeIdentity, makeSplitV } from './data-movement.js';
+import { makeConcat, makeGatherV2, makeIdentity, makeSplitV, makeTranspose } from './data-movement.js';
 import { registerFusedKernels } from './fused.js';
 import { makeBatchMatMul } from './matmul.js';
 import { makeUnsortedSegmentSum } from './segment.js';
+import { startThreads } from './threads.js';
 import { assertWasmInternals } from './wasm-internals.js';
 
 let installed: { threads: number; notes: string[] } | null = null;
@@ -23,9 +24,11 @@ export function stockKernel(name: string): tf.KernelConfig | undefined {
 function replace(kernelName: string, make: (stock: tf.KernelFunc) => tf.KernelFunc): void {
   const existing = tf.getKernel(kernelName, 'wasm');
   if (existing && !stockKernels.has(kernelName)) stockKernels.set(kernelName, existing);
-  const stock = stockKernels.get(kernelName)?.kernelFunc ?? (() => {
-    throw new Error(`${kernelName}: no stock wasm kernel to fall back to`);
-  });
+  const stock =
+    stockKernels.get(kernelName)?.kernelFunc ??
+    (() => {
+      throw new Error(`${kernelName}: no stock wasm kernel to fall back to`);
+    });
   if (existing) tf.unregisterKernel(kernelName, 'wasm');
   tf.registerKernel({ kernelName, backendName: 'wasm', kernelFunc: make(stock) });
 }
@@ -40,11 +43,18 @@ export async function installWasmKernels(): Promise<{ threads: number; notes: st
   replace('UnsortedSegmentSum', () => makeUnsortedSegmentSum());
   replace('Identity', makeIdentity);
   replace('GatherV2', makeGatherV2);
-  replace('SplitV', makeSplitV);
+  replace('SplitV', makeSplitV(asm));
+  replace('Concat', makeConcat(asm));
+  replace('Transpose', makeTranspose(asm));
   const fused = registerFusedKernels(asm);
+  // A worker thread for the big matmuls (PRETRAIN_LAB_THREADS=1 disables; falls back to one).
+  const threads = await startThreads(asm);
   installed = {
-    threads: 1,
-    notes: [`wasm kernels: sgemm (${asm.variant}) for BatchMatMul; UnsortedSegmentSum, Identity, GatherV2, SplitV; fused ${fused.length} (gelu, layerNorm, attention softmax, crossEntropy, linear)`],
+    threads: threads.threads,
+    notes: [
+      `wasm kernels: sgemm (${asm.variant}) for BatchMatMul; UnsortedSegmentSum, Identity, GatherV2, SplitV, Concat, Transpose; fused ${fused.length} (gelu, layerNorm, attention softmax, crossEntropy, linear, colSum; AssemblyScript SIMD)`,
+      threads.note,
+    ],
   };
   installedOn = backend;
   return installed;
@@ -57,7 +67,11 @@ export async function installWasmKernels(): Promise<{ threads: number; notes: st
  */
 export function registerMissingWasmKernels(): void {
   if (!tf.getKernel('UnsortedSegmentSum', 'wasm')) {
-    tf.registerKernel({ kernelName: 'UnsortedSegmentSum', backendName: 'wasm', kernelFunc: makeUnsortedSegmentSum() });
+    tf.registerKernel({
+      kernelName: 'UnsortedSegmentSum',
+      backendName: 'wasm',
+      kernelFunc: makeUnsortedSegmentSum(),
+    });
   }
 }
 

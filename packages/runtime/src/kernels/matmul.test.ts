@@ -5,7 +5,12 @@ import { Rng } from '../rng.js';
 import { randn, relErr } from './test-util.js';
 
 /** float64 reference: op(A) op(B) per batch, batch dims broadcast when one side has 1. */
-function refMatMul(a: tf.Tensor, b: tf.Tensor, ta: boolean, tb: boolean): { data: Float64Array; shape: number[] } {
+function refMatMul(
+  a: tf.Tensor,
+  b: tf.Tensor,
+  ta: boolean,
+  tb: boolean,
+): { data: Float64Array; shape: number[] } {
   const ad = a.dataSync();
   const bd = b.dataSync();
   const ar = a.rank;
@@ -16,7 +21,10 @@ function refMatMul(a: tf.Tensor, b: tf.Tensor, ta: boolean, tb: boolean): { data
   const bA = a.shape.slice(0, -2).reduce((x, y) => x * y, 1);
   const bB = b.shape.slice(0, -2).reduce((x, y) => x * y, 1);
   const batch = Math.max(bA, bB);
-  const outBatch = a.shape.slice(0, -2).length >= b.shape.slice(0, -2).length && bA >= bB ? a.shape.slice(0, -2) : b.shape.slice(0, -2);
+  const outBatch =
+    a.shape.slice(0, -2).length >= b.shape.slice(0, -2).length && bA >= bB
+      ? a.shape.slice(0, -2)
+      : b.shape.slice(0, -2);
   const out = new Float64Array(batch * M * N);
   for (let p = 0; p < batch; p++) {
     const ao = (bA === 1 ? 0 : p) * M * K;
@@ -24,14 +32,23 @@ function refMatMul(a: tf.Tensor, b: tf.Tensor, ta: boolean, tb: boolean): { data
     for (let i = 0; i < M; i++)
       for (let j = 0; j < N; j++) {
         let s = 0;
-        for (let k = 0; k < K; k++) s += ad[ao + (ta ? k * M + i : i * K + k)] * bd[bo + (tb ? j * K + k : k * N + j)];
+        for (let k = 0; k < K; k++)
+          s += ad[ao + (ta ? k * M + i : i * K + k)] * bd[bo + (tb ? j * K + k : k * N + j)];
         out[p * M * N + i * N + j] = s;
       }
   }
   return { data: out, shape: [...outBatch, M, N] };
 }
 
-const shapesOf = (batch: number[], M: number, N: number, K: number, ta: boolean, tb: boolean, bBatch = batch) => ({
+const shapesOf = (
+  batch: number[],
+  M: number,
+  N: number,
+  K: number,
+  ta: boolean,
+  tb: boolean,
+  bBatch = batch,
+) => ({
   a: [...batch, ...(ta ? [K, M] : [M, K])],
   b: [...bBatch, ...(tb ? [N, K] : [K, N])],
 });
@@ -81,14 +98,20 @@ describe('BatchMatMul on wasm (SIMD sgemm)', () => {
         const a = randn(rng, s.a);
         const b = randn(rng, s.b);
         const w = randn(rng, [2, 5, 6]);
-        const [ga, gb] = tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.mul(tf.matMul(x, y, ta, tb), w)))([a, b]);
+        const [ga, gb] = tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.mul(tf.matMul(x, y, ta, tb), w)))(
+          [a, b],
+        );
         // dL/dop(A) = W op(B)^T, dL/dop(B) = op(A)^T W, then undo the transposes.
         const opA = ta ? tf.transpose(a, [0, 2, 1]) : a;
         const opB = tb ? tf.transpose(b, [0, 2, 1]) : b;
         const dOpA = refMatMul(w, opB, false, true);
         const dOpB = refMatMul(opA, w, true, false);
-        const wantA = ta ? tf.transpose(tf.tensor(Float32Array.from(dOpA.data), dOpA.shape), [0, 2, 1]) : tf.tensor(Float32Array.from(dOpA.data), dOpA.shape);
-        const wantB = tb ? tf.transpose(tf.tensor(Float32Array.from(dOpB.data), dOpB.shape), [0, 2, 1]) : tf.tensor(Float32Array.from(dOpB.data), dOpB.shape);
+        const wantA = ta
+          ? tf.transpose(tf.tensor(Float32Array.from(dOpA.data), dOpA.shape), [0, 2, 1])
+          : tf.tensor(Float32Array.from(dOpA.data), dOpA.shape);
+        const wantB = tb
+          ? tf.transpose(tf.tensor(Float32Array.from(dOpB.data), dOpB.shape), [0, 2, 1])
+          : tf.tensor(Float32Array.from(dOpB.data), dOpB.shape);
         expect(relErr(ga.dataSync(), wantA.dataSync())).toBeLessThan(1e-5);
         expect(relErr(gb.dataSync(), wantB.dataSync())).toBeLessThan(1e-5);
         tf.dispose([a, b, w, ga, gb, opA, opB, wantA, wantB]);
@@ -112,7 +135,7 @@ describe('BatchMatMul on wasm (SIMD sgemm)', () => {
     const rng = new Rng(5);
     const a = randn(rng, [33, 17]);
     const b = randn(rng, [17, 9]);
-    const big = tf.zeros([64 * 1024 * 1024 / 4]); // forces memory.grow
+    const big = tf.zeros([(64 * 1024 * 1024) / 4]); // forces memory.grow
     const c = tf.matMul(a, b);
     expect(relErr(c.dataSync(), refMatMul(a, b, false, false).data)).toBeLessThan(1e-5);
     tf.dispose([a, b, big, c]);

@@ -15,7 +15,8 @@ export function makeBatchMatMul(asm: AsmInstance, stock: tf.KernelFunc): tf.Kern
     const backend = args.backend as WasmBackendInternals;
     const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
     const { transposeA, transposeB } = args.attrs as { transposeA: boolean; transposeB: boolean };
-    if (a.dtype !== 'float32' || b.dtype !== 'float32' || a.shape.length < 2 || b.shape.length < 2) return stock(args);
+    if (a.dtype !== 'float32' || b.dtype !== 'float32' || a.shape.length < 2 || b.shape.length < 2)
+      return stock(args);
     const ar = a.shape.length;
     const br = b.shape.length;
     const M = transposeA ? a.shape[ar - 1] : a.shape[ar - 2];
@@ -35,12 +36,23 @@ export function makeBatchMatMul(asm: AsmInstance, stock: tf.KernelFunc): tf.Kern
     const batch = Math.max(batchA, batchB);
     if (M * N === 0) return out;
     const K = Ka;
-    asm.exports.sgemm(
-      batch, M, N, K,
-      offsetOf(backend, a), transposeA ? 1 : K, transposeA ? M : 1, batchA === 1 ? 0 : M * K,
-      offsetOf(backend, b), transposeB ? 1 : N, transposeB ? K : 1, batchB === 1 ? 0 : K * N,
-      offsetOf(backend, out), N, M * N,
-      0, asm.work,
+    asm.sgemm(
+      batch,
+      M,
+      N,
+      K,
+      offsetOf(backend, a),
+      transposeA ? 1 : K,
+      transposeA ? M : 1,
+      batchA === 1 ? 0 : M * K,
+      offsetOf(backend, b),
+      transposeB ? 1 : N,
+      transposeB ? K : 1,
+      batchB === 1 ? 0 : K * N,
+      offsetOf(backend, out),
+      N,
+      M * N,
+      0,
     );
     return out;
   };

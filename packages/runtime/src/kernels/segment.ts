@@ -3,7 +3,7 @@
  * without it embedding tables cannot be trained on wasm. Plain JS over heap views (one
  * pass over x; memory-bound, so SIMD would not help much).
  */
-import * as tf from '@tensorflow/tfjs';
+import type * as tf from '@tensorflow/tfjs';
 import { offsetOf, type WasmBackendInternals } from './wasm-internals.js';
 
 export function makeUnsortedSegmentSum(): tf.KernelFunc {
@@ -11,11 +11,15 @@ export function makeUnsortedSegmentSum(): tf.KernelFunc {
     const backend = args.backend as WasmBackendInternals;
     const { x, segmentIds } = args.inputs as { x: tf.TensorInfo; segmentIds: tf.TensorInfo };
     const { numSegments } = args.attrs as unknown as { numSegments: number };
-    if (x.dtype !== 'float32' && x.dtype !== 'int32') throw new Error(`UnsortedSegmentSum: dtype ${x.dtype} not supported`);
+    if (x.dtype !== 'float32' && x.dtype !== 'int32')
+      throw new Error(`UnsortedSegmentSum: dtype ${x.dtype} not supported`);
     if (segmentIds.dtype !== 'int32') throw new Error('UnsortedSegmentSum: segmentIds must be int32');
     const idShape = segmentIds.shape;
     for (let i = 0; i < idShape.length; i++) {
-      if (x.shape[i] !== idShape[i]) throw new Error(`UnsortedSegmentSum: segmentIds shape ${idShape} is not a prefix of x shape ${x.shape}`);
+      if (x.shape[i] !== idShape[i])
+        throw new Error(
+          `UnsortedSegmentSum: segmentIds shape ${idShape} is not a prefix of x shape ${x.shape}`,
+        );
     }
     const inner = x.shape.slice(idShape.length);
     const rowLen = inner.reduce((p, q) => p * q, 1);

@@ -1,6 +1,6 @@
 /** Helpers shared by the kernel tests (not exported from the package). */
 import * as tf from '@tensorflow/tfjs';
-import { Rng } from '../rng.js';
+import type { Rng } from '../rng.js';
 
 export function randn(rng: Rng, shape: number[], scale = 1): tf.Tensor {
   const n = shape.reduce((a, b) => a * b, 1);

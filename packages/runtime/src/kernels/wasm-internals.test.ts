@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { initBackend } from '../backend.js';
-import { PINNED_TFJS_VERSION, assertWasmInternals } from './wasm-internals.js';
+import { assertWasmInternals, PINNED_TFJS_VERSION } from './wasm-internals.js';
 
 // The kernels read tfjs-backend-wasm internals (heap memory, dataIdMap offsets). If this
 // file fails after a tfjs upgrade, update wasm-internals.ts before anything else.

@@ -29,7 +29,8 @@ export function assertWasmInternals(backend: tf.KernelBackend): asserts backend 
   const problems: string[] = [];
   if (!b.wasm) problems.push('backend.wasm missing');
   else {
-    if (!(b.wasm.asm?.memory instanceof WebAssembly.Memory)) problems.push('backend.wasm.asm.memory is not a WebAssembly.Memory');
+    if (!(b.wasm.asm?.memory instanceof WebAssembly.Memory))
+      problems.push('backend.wasm.asm.memory is not a WebAssembly.Memory');
     if (typeof b.wasm._malloc !== 'function') problems.push('backend.wasm._malloc missing');
     if (typeof b.wasm._free !== 'function') problems.push('backend.wasm._free missing');
   }
@@ -44,7 +45,8 @@ export function assertWasmInternals(backend: tf.KernelBackend): asserts backend 
       if (typeof off !== 'number') problems.push('dataIdMap entry has no numeric memoryOffset');
       else {
         const view = new Float32Array((b as WasmBackendInternals).wasm.asm.memory.buffer, off, 3);
-        if (view[0] !== 1.5 || view[1] !== -2.25 || view[2] !== 3.125) problems.push('memoryOffset does not point at tensor data');
+        if (view[0] !== 1.5 || view[1] !== -2.25 || view[2] !== 3.125)
+          problems.push('memoryOffset does not point at tensor data');
       }
     } finally {
       t.dispose();
