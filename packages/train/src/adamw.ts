@@ -7,8 +7,9 @@
  * Global-norm gradient clipping as torch.nn.utils.clip_grad_norm_ (coefficient
  * maxNorm / (norm + 1e-6), clamped to 1).
  */
-import * as tf from '@tensorflow/tfjs';
+
 import { ops } from '@pretrain-lab/runtime';
+import * as tf from '@tensorflow/tfjs';
 
 export interface AdamWConfig {
   beta1: number;
@@ -57,7 +58,8 @@ export class AdamW {
     const bc2Sqrt = Math.sqrt(1 - beta2 ** this.step);
     const norm = AdamW.globalNorm(grads);
     tf.tidy(() => {
-      const clip = gradClip > 0 ? (tf.minimum(1, tf.div(gradClip, tf.add(norm, 1e-6))) as tf.Scalar) : undefined;
+      const clip =
+        gradClip > 0 ? (tf.minimum(1, tf.div(gradClip, tf.add(norm, 1e-6))) as tf.Scalar) : undefined;
       for (const [name, p] of this.params) {
         const g = grads.get(name);
         // As torch: a parameter the loss does not reach (grad None) is skipped, decay included
