@@ -10,8 +10,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { ExperimentContext } from '@pretrain-lab/cli';
-import { writeJSONAtomic } from '@pretrain-lab/cli';
+import { type ExperimentContext, RunLedger, writeJSONAtomic } from '@pretrain-lab/cli';
 import { documentText, IndexStream } from '@pretrain-lab/data';
 import { BERT, resolveBERTConfig } from '@pretrain-lab/models';
 import {
@@ -21,6 +20,7 @@ import {
   type MlmOptions,
   maskBatch,
 } from '@pretrain-lab/objectives';
+import { meanStd } from '@pretrain-lab/scaling';
 import { accuracy, macroF1 } from '@pretrain-lab/tasks';
 import { loadTokenizer, saveTokenizer, WordPieceTokenizer } from '@pretrain-lab/tokenizers';
 import { loadCheckpoint, MetricsWriter, train } from '@pretrain-lab/train';
@@ -51,8 +51,6 @@ interface FinetuneResult {
 }
 
 interface RunState {
-  done: string[];
-  metricsBytes: number;
   pretrain: PretrainResult[];
   finetune: FinetuneResult[];
   skippedTasks: string[];
@@ -111,15 +109,8 @@ const realTokens = (b: EncoderBatch) => b.attentionMask.reduce((a, x) => a + x, 
 export async function runNsp(cfg: NspConfig, ctx: ExperimentContext): Promise<void> {
   const dir = ctx.run.dir;
   const metrics = new MetricsWriter(path.join(dir, 'metrics.jsonl'));
-  const statePath = path.join(dir, 'run-state.json');
-  const state: RunState = fs.existsSync(statePath)
-    ? JSON.parse(fs.readFileSync(statePath, 'utf8'))
-    : { done: [], metricsBytes: 0, pretrain: [], finetune: [], skippedTasks: [] };
-  const finishUnit = (key: string) => {
-    state.done.push(key);
-    state.metricsBytes = metrics.size();
-    writeJSONAtomic(statePath, state);
-  };
+  const ledger = new RunLedger<RunState>(dir, metrics, { pretrain: [], finetune: [], skippedTasks: [] });
+  const state = ledger.state;
   const T = cfg.model.maxLen;
 
   // Data and tokenizer (trained on the training documents only).
@@ -185,12 +176,12 @@ export async function runNsp(cfg: NspConfig, ctx: ExperimentContext): Promise<vo
     const ckDir = path.join(dir, 'checkpoints', `pretrain-${slug(v.name)}-s${seed}`);
     const nsp = formatHasNsp(v.format);
     const model = new BERT(modelConfig(nsp), seed);
-    if (state.done.includes(key)) {
+    if (ledger.isDone(key)) {
       const ck = loadCheckpoint(ckDir);
       model.params.assign(Object.fromEntries(Object.entries(ck.weights).map(([k, w]) => [k, w.data])));
       return model;
     }
-    if (!fs.existsSync(path.join(ckDir, 'state.json'))) metrics.truncate(state.metricsBytes);
+    if (!fs.existsSync(path.join(ckDir, 'state.json'))) ledger.rewind();
     const examples = buildBertInputs(trainDocs, { format: v.format, ...inputIds, maxLen: T, seed });
     const valExamples = buildBertInputs(valDocs, {
       format: v.format,
@@ -269,7 +260,7 @@ export async function runNsp(cfg: NspConfig, ctx: ExperimentContext): Promise<vo
     ctx.progress.done(
       `${unitName(v.name, seed)}: val MLM ${result.finalLoss['val.mlm']?.toFixed(3)}${nsp ? `, NSP ${result.finalLoss['val.nsp']?.toFixed(3)}` : ''}`,
     );
-    state.pretrain.push({
+    const summary: PretrainResult = {
       variant: v.name,
       format: v.format,
       masking: v.masking,
@@ -279,15 +270,15 @@ export async function runNsp(cfg: NspConfig, ctx: ExperimentContext): Promise<vo
       finalMlmLoss: result.finalLoss['val.mlm'],
       finalNspLoss: nsp ? result.finalLoss['val.nsp'] : null,
       tokensPerSec: Math.round(result.tokensPerSec),
-    });
-    finishUnit(key);
+    };
+    ledger.finish(key, (s) => s.pretrain.push(summary));
     return model;
   };
 
   const finetune = async (variant: string, seed: number, encoder: BERT, task: EncodedTask) => {
     const key = `finetune/${variant}/${seed}/${task.name}`;
-    if (state.done.includes(key)) return;
-    metrics.truncate(state.metricsBytes);
+    if (ledger.isDone(key)) return;
+    ledger.rewind();
     const model = encoder.withClassifier(task.labels.length, seed);
     const f = cfg.finetune;
     const order = new IndexStream(task.train.examples.length, f.batchSize, seed, `${task.name} examples`);
@@ -364,9 +355,8 @@ export async function runNsp(cfg: NspConfig, ctx: ExperimentContext): Promise<vo
     ctx.progress.done(
       `${name}: test accuracy ${(res.accuracy * 100).toFixed(1)}%, macro-F1 ${(res.macroF1 * 100).toFixed(1)}`,
     );
-    state.finetune.push(res);
     model.dispose();
-    finishUnit(key);
+    ledger.finish(key, (s) => s.finetune.push(res));
   };
 
   for (const seed of cfg.seeds) {
@@ -376,8 +366,8 @@ export async function runNsp(cfg: NspConfig, ctx: ExperimentContext): Promise<vo
       encoder.dispose();
     }
     for (const v of cfg.variants) {
-      const pending = tasks.some((t) => !state.done.includes(`finetune/${v.name}/${seed}/${t.name}`));
-      if (state.done.includes(`pretrain/${v.name}/${seed}`) && !pending) continue;
+      const pending = tasks.some((t) => !ledger.isDone(`finetune/${v.name}/${seed}/${t.name}`));
+      if (ledger.isDone(`pretrain/${v.name}/${seed}`) && !pending) continue;
       const encoder = await pretrain(v, seed);
       for (const task of tasks) await finetune(v.name, seed, encoder, task);
       encoder.dispose();
@@ -394,10 +384,6 @@ export async function runNsp(cfg: NspConfig, ctx: ExperimentContext): Promise<vo
   );
 }
 
-const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-const std = (xs: number[]) =>
-  xs.length < 2 ? 0 : Math.sqrt(xs.reduce((a, x) => a + (x - mean(xs)) ** 2, 0) / (xs.length - 1));
-
 /** Mean and sample standard deviation over seeds, per variant and task (RoBERTa Table 2's layout). */
 export function summarize(cfg: NspConfig, state: RunState, tasks: string[]) {
   const rows = [...(cfg.baseline ? [BASELINE] : []), ...cfg.variants.map((v) => v.name)].map((variant) => {
@@ -411,8 +397,8 @@ export function summarize(cfg: NspConfig, state: RunState, tasks: string[]) {
       const acc = rs.map((r) => r.accuracy);
       const f1 = rs.map((r) => r.macroF1);
       cells[task] = {
-        accuracy: { mean: mean(acc), std: std(acc) },
-        macroF1: { mean: mean(f1), std: std(f1) },
+        accuracy: meanStd(acc),
+        macroF1: meanStd(f1),
         n: rs.length,
       };
     }
@@ -423,13 +409,9 @@ export function summarize(cfg: NspConfig, state: RunState, tasks: string[]) {
       format: v?.format ?? null,
       masking: v?.masking ?? null,
       nsp: v ? formatHasNsp(v.format) : null,
-      pretrainMlmLoss: pre.length
-        ? { mean: mean(pre.map((r) => r.finalMlmLoss)), std: std(pre.map((r) => r.finalMlmLoss)) }
-        : null,
+      pretrainMlmLoss: pre.length ? meanStd(pre.map((r) => r.finalMlmLoss)) : null,
       pretrainNspLoss:
-        pre.length && pre[0].finalNspLoss !== null
-          ? { mean: mean(pre.map((r) => r.finalNspLoss!)), std: std(pre.map((r) => r.finalNspLoss!)) }
-          : null,
+        pre.length && pre[0].finalNspLoss !== null ? meanStd(pre.map((r) => r.finalNspLoss!)) : null,
       tasks: cells,
     };
   });

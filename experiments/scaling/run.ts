@@ -7,8 +7,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { ExperimentContext } from '@pretrain-lab/cli';
-import { writeJSONAtomic } from '@pretrain-lab/cli';
+import { type ExperimentContext, RunLedger, writeJSONAtomic } from '@pretrain-lab/cli';
 import {
   BatchStream,
   documentText,
@@ -41,7 +40,6 @@ interface ModelSummary {
 
 interface RunState {
   finished: ModelSummary[];
-  metricsBytes: number;
 }
 
 function buildTokenizer(cfg: ScalingConfig, trainTexts: string[]): Tokenizer {
@@ -56,10 +54,8 @@ function buildTokenizer(cfg: ScalingConfig, trainTexts: string[]): Tokenizer {
 export async function runScaling(cfg: ScalingConfig, ctx: ExperimentContext): Promise<void> {
   const dir = ctx.run.dir;
   const metrics = new MetricsWriter(path.join(dir, 'metrics.jsonl'));
-  const statePath = path.join(dir, 'run-state.json');
-  const state: RunState = fs.existsSync(statePath)
-    ? JSON.parse(fs.readFileSync(statePath, 'utf8'))
-    : { finished: [], metricsBytes: 0 };
+  const ledger = new RunLedger<RunState>(dir, metrics, { finished: [] });
+  const state = ledger.state;
 
   // Data: split by document, tokenizer trained on the training split only.
   const docs = loadCorpus(cfg.corpus);
@@ -93,13 +89,13 @@ export async function runScaling(cfg: ScalingConfig, ctx: ExperimentContext): Pr
   // and has no checkpoint to resume from.
   for (const m of cfg.models) {
     const name = modelName(m);
-    if (state.finished.some((f) => f.model === name)) {
+    if (ledger.isDone(name)) {
       ctx.log(`${name}: finished earlier, skipped`);
       continue;
     }
     const ckDir = path.join(dir, 'checkpoints', name);
     const resumeFrom = fs.existsSync(path.join(ckDir, 'state.json'));
-    if (!resumeFrom) metrics.truncate(state.metricsBytes);
+    if (!resumeFrom) ledger.rewind();
     const gptCfg = resolveGPTConfig({
       vocabSize: tokenizer.vocabSize,
       seqLen: cfg.seqLen,
@@ -167,9 +163,7 @@ export async function runScaling(cfg: ScalingConfig, ctx: ExperimentContext): Pr
     ctx.progress.done(
       `${name}: val loss ${summary.finalValLoss.toFixed(4)} after ${summary.tokens.toLocaleString('en-US')} tokens, ${summary.tokensPerSec} tokens/s`,
     );
-    state.finished.push(summary);
-    state.metricsBytes = metrics.size();
-    writeJSONAtomic(statePath, state);
+    ledger.finish(name, (st) => st.finished.push(summary));
   }
 
   // Fits over models, in the order of the config. The compute frontier uses validation points

@@ -9,12 +9,12 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { ExperimentContext } from '@pretrain-lab/cli';
-import { writeJSONAtomic } from '@pretrain-lab/cli';
+import { type ExperimentContext, RunLedger, writeJSONAtomic } from '@pretrain-lab/cli';
 import { documentText, IndexStream, loadCorpus, splitDocuments } from '@pretrain-lab/data';
 import { resolveT5Config, T5 } from '@pretrain-lab/models';
 import { randomSpansHelper, spanCorruption } from '@pretrain-lab/objectives';
 import { Rng } from '@pretrain-lab/runtime';
+import { mean, meanStd } from '@pretrain-lab/scaling';
 import {
   accuracy,
   loadTask,
@@ -58,10 +58,6 @@ const slug = (s: string) =>
     .toLowerCase()
     .replace(/[^a-z0-9]+/g, '-')
     .replace(/^-|-$/g, '');
-const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(xs.length, 1);
-const std = (xs: number[]) =>
-  xs.length < 2 ? 0 : Math.sqrt(xs.reduce((a, x) => a + (x - mean(xs)) ** 2, 0) / (xs.length - 1));
-const stat = (xs: number[]) => ({ mean: mean(xs), std: std(xs) });
 
 /** Pad rows of ids to one batch: inputs with pad and a mask, labels with -100. */
 function collate(
@@ -139,21 +135,12 @@ function loadTextTask(name: string, tok: UnigramTokenizer, cfg: SpansConfig): Ta
 export async function runSpans(cfg: SpansConfig, ctx: ExperimentContext): Promise<void> {
   const dir = ctx.run.dir;
   const metrics = new MetricsWriter(path.join(dir, 'metrics.jsonl'));
-  const statePath = path.join(dir, 'run-state.json');
-  const state = fs.existsSync(statePath)
-    ? JSON.parse(fs.readFileSync(statePath, 'utf8'))
-    : {
-        done: [] as string[],
-        metricsBytes: 0,
-        pretrain: [] as any[],
-        finetune: [] as any[],
-        skippedTasks: [] as string[],
-      };
-  const finishUnit = (key: string) => {
-    state.done.push(key);
-    state.metricsBytes = metrics.size();
-    writeJSONAtomic(statePath, state);
-  };
+  const ledger = new RunLedger(dir, metrics, {
+    pretrain: [] as Record<string, unknown>[],
+    finetune: [] as Record<string, unknown>[],
+    skippedTasks: [] as string[],
+  });
+  const state = ledger.state;
 
   // Tokenizer: Unigram (SentencePiece-style) with <pad>=0, </s>=1, <unk>=2 and 100 sentinels at the end.
   const splits = splitDocuments(loadCorpus(cfg.corpus), { seed: cfg.splitSeed });
@@ -217,12 +204,12 @@ export async function runSpans(cfg: SpansConfig, ctx: ExperimentContext): Promis
     const key = `pretrain/${s.name}/${seed}`;
     const ckDir = path.join(dir, 'checkpoints', `pretrain-${slug(s.name)}-s${seed}`);
     const model = new T5(modelConfig, seed);
-    if (state.done.includes(key)) {
+    if (ledger.isDone(key)) {
       const ck = loadCheckpoint(ckDir);
       model.params.assign(Object.fromEntries(Object.entries(ck.weights).map(([k, w]) => [k, w.data])));
       return model;
     }
-    if (!fs.existsSync(path.join(ckDir, 'state.json'))) metrics.truncate(state.metricsBytes);
+    if (!fs.existsSync(path.join(ckDir, 'state.json'))) ledger.rewind();
     const p = cfg.pretrain;
     // As T5's random_spans_helper: raw tokens per example so that the corrupted inputs fill inputLength.
     const { tokensLength, targetsLength } = randomSpansHelper(p.inputLength, s.rate, s.meanSpan);
@@ -309,7 +296,7 @@ export async function runSpans(cfg: SpansConfig, ctx: ExperimentContext): Promis
     ctx.progress.done(
       `${s.name} | seed ${seed}: val loss ${result.finalLoss.val.toFixed(3)}, ${Math.round(result.tokensPerSec)} input tokens/s`,
     );
-    state.pretrain.push({
+    const summary = {
       setting: s.name,
       meanSpan: s.meanSpan,
       rate: s.rate,
@@ -321,15 +308,15 @@ export async function runSpans(cfg: SpansConfig, ctx: ExperimentContext): Promis
       targetLength: meanTarget,
       inputLength: p.inputLength,
       tokensPerSec: Math.round(result.tokensPerSec),
-    });
-    finishUnit(key);
+    };
+    ledger.finish(key, (st) => st.pretrain.push(summary));
     return model;
   };
 
   const finetune = async (variant: string, seed: number, pretrained: T5, task: TaskData) => {
     const key = `finetune/${variant}/${seed}/${task.name}`;
-    if (state.done.includes(key)) return;
-    metrics.truncate(state.metricsBytes);
+    if (ledger.isDone(key)) return;
+    ledger.rewind();
     const f = cfg.finetune;
     // Full fine-tuning of a copy, so the pretrained weights serve every task.
     const model = new T5(modelConfig, seed);
@@ -428,9 +415,8 @@ export async function runSpans(cfg: SpansConfig, ctx: ExperimentContext): Promis
         ? `accuracy ${((res.accuracy as number) * 100).toFixed(1)}%`
         : `ROUGE-L ${((res.rougeL as number) * 100).toFixed(1)}`;
     ctx.progress.done(`${name}: ${score}`);
-    state.finetune.push(res);
     model.dispose();
-    finishUnit(key);
+    ledger.finish(key, (st) => st.finetune.push(res));
   };
 
   const all = settings(cfg);
@@ -441,8 +427,8 @@ export async function runSpans(cfg: SpansConfig, ctx: ExperimentContext): Promis
       fresh.dispose();
     }
     for (const s of all) {
-      const pending = tasks.some((t) => !state.done.includes(`finetune/${s.name}/${seed}/${t.name}`));
-      if (state.done.includes(`pretrain/${s.name}/${seed}`) && !pending) continue;
+      const pending = tasks.some((t) => !ledger.isDone(`finetune/${s.name}/${seed}/${t.name}`));
+      if (ledger.isDone(`pretrain/${s.name}/${seed}`) && !pending) continue;
       const model = await pretrain(s, seed);
       for (const task of tasks) await finetune(s.name, seed, model, task);
       model.dispose();
@@ -460,22 +446,22 @@ export async function runSpans(cfg: SpansConfig, ctx: ExperimentContext): Promis
         t.kind === 'classification'
           ? {
               metric: 'accuracy',
-              accuracy: stat(rs.map((r: any) => r.accuracy)),
-              macroF1: stat(rs.map((r: any) => r.macroF1)),
+              accuracy: meanStd(rs.map((r: any) => r.accuracy)),
+              macroF1: meanStd(rs.map((r: any) => r.macroF1)),
               n: rs.length,
             }
           : {
               metric: 'rouge',
-              rouge1: stat(rs.map((r: any) => r.rouge1)),
-              rouge2: stat(rs.map((r: any) => r.rouge2)),
-              rougeL: stat(rs.map((r: any) => r.rougeL)),
+              rouge1: meanStd(rs.map((r: any) => r.rouge1)),
+              rouge2: meanStd(rs.map((r: any) => r.rouge2)),
+              rougeL: meanStd(rs.map((r: any) => r.rougeL)),
               n: rs.length,
             };
     }
     return {
       setting: name,
       ...extra,
-      pretrainLoss: pre.length ? stat(pre.map((r: any) => r.finalLoss)) : null,
+      pretrainLoss: pre.length ? meanStd(pre.map((r: any) => r.finalLoss)) : null,
       targetLength: pre.length ? { mean: mean(pre.map((r: any) => r.targetLength)) } : null,
       inputLength: pre.length ? { mean: mean(pre.map((r: any) => r.inputLength)) } : null,
       tokensPerSec: pre.length ? { mean: mean(pre.map((r: any) => r.tokensPerSec)) } : null,

@@ -47,21 +47,37 @@ cross-entropy over the batch.
 
 from __future__ import annotations
 
-import argparse
-import json
 import math
 import os
-import platform
 import sys
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-try:  # only used to print shortest float32 decimals (smaller fixtures)
-    import numpy as np
-except ImportError:  # pragma: no cover
-    np = None
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # common.py, also when imported from elsewhere
+from common import (  # noqa: E402
+    DATA_SEED,
+    NOISE_STD,
+    PARAM_SEED,
+    Dense,
+    add_vector_noise,
+    deterministic,
+    f32,
+    f32_tensor,
+    gelu_tanh,
+    grads_at,
+    int_tensor,
+    named_params,
+    optimizer_record,
+    param_generator,
+    params_record,
+    parse_args,
+    train_adamw,
+    train_record,
+    versions,
+    write_fixture,
+)
 
 TINY = dict(
     vocabSize=40,
@@ -75,48 +91,9 @@ TINY = dict(
     batchSize=3,
 )
 
-PARAM_SEED = 0
-DATA_SEED = 1
-NOISE_STD = 0.1
-OPT = dict(
-    lr=1e-2,
-    betas=(0.9, 0.95),
-    eps=1e-8,
-    weightDecay=0.1,
-    gradClip=1.0,
-    steps=5,
-)
-
 # Special ids of the tiny vocabulary (only the batch uses them; the model treats all ids alike).
 PAD, CLS, SEP, MASK = 0, 1, 2, 3
 FIRST_WORD = 4
-
-
-def gelu_tanh(x: torch.Tensor) -> torch.Tensor:
-    """0.5*x*(1+tanh(sqrt(2/pi)*(x+0.044715*x^3))), as the layers package (not BERT's erf GELU)."""
-    if _HAS_GELU_TANH:
-        return F.gelu(x, approximate="tanh")
-    return 0.5 * x * (1.0 + torch.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * torch.pow(x, 3.0))))
-
-
-try:
-    F.gelu(torch.zeros(1), approximate="tanh")
-    _HAS_GELU_TANH = True
-except TypeError:  # pragma: no cover - torch < 1.12
-    _HAS_GELU_TANH = False
-
-
-class Dense(nn.Module):
-    """Weight [in, out], y = x @ W + b (the layers package's Linear)."""
-
-    def __init__(self, n_in: int, n_out: int):
-        super().__init__()
-        self.weight = nn.Parameter(torch.zeros(n_in, n_out))
-        self.bias = nn.Parameter(torch.zeros(n_out))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        shape = x.shape[:-1] + (self.weight.shape[1],)
-        return torch.addmm(self.bias, x.reshape(-1, x.shape[-1]), self.weight).view(shape)
 
 
 class Attention(nn.Module):
@@ -265,9 +242,7 @@ def init_weights(model: BertForPreTraining, gen: torch.Generator) -> None:
                 p.fill_(1.0)
             else:
                 p.zero_()
-        for name, p in model.named_parameters():
-            if p.ndim < 2:
-                p.add_(torch.normal(0.0, NOISE_STD, size=p.shape, generator=gen))
+    add_vector_noise(model, gen)
 
 
 def make_batch(cfg: dict) -> dict:
@@ -302,103 +277,45 @@ def make_batch(cfg: dict) -> dict:
     return dict(ids=ids, types=types, mask=mask, labels=labels, nsp=nsp)
 
 
-def f32_list(t: torch.Tensor) -> list[float]:
-    """Flat row-major float32 values, shortest decimal that round-trips through float32."""
-    t = t.detach().to(torch.float32).contiguous().reshape(-1)
-    if np is not None:
-        return [float(str(v)) for v in t.numpy()]
-    return t.tolist()
-
-
-def f32(x: float | torch.Tensor) -> float:
-    v = float(x)
-    if np is not None:
-        return float(str(np.float32(v)))
-    return v
-
-
-def ints(t: torch.Tensor) -> dict:
-    return {"shape": list(t.shape), "data": t.reshape(-1).tolist()}
-
-
 def build_fixture(pre_norm: bool) -> dict:
     cfg = dict(TINY, preNorm=pre_norm)
-    torch.manual_seed(PARAM_SEED)
-    gen = torch.Generator().manual_seed(PARAM_SEED)
+    gen = param_generator()
     model = BertForPreTraining(cfg)
     init_weights(model, gen)
     model.train()  # no dropout anywhere, so train/eval is identical
     batch = make_batch(cfg)
     args = (batch["ids"], batch["types"], batch["mask"], batch["labels"], batch["nsp"])
 
-    params = {name: p for name, p in model.named_parameters()}
-    param_out = {n: {"shape": list(p.shape), "data": f32_list(p)} for n, p in params.items()}
+    params = named_params(model)
+    param_out = params_record(params)
 
     mlm_logits, nsp_logits, mlm_loss, nsp_loss, loss = model(*args)
-    model.zero_grad(set_to_none=True)
-    loss.backward()
-    grads = {n: f32_list(p.grad) for n, p in params.items()}
+    grads = grads_at(model, params, loss)
 
-    # AdamW, two param groups (nanoGPT / gpt.py): decay for ndim >= 2, none otherwise.
-    decay = [p for p in params.values() if p.ndim >= 2]
-    no_decay = [p for p in params.values() if p.ndim < 2]
-    opt = torch.optim.AdamW(
-        [{"params": decay, "weight_decay": OPT["weightDecay"]}, {"params": no_decay, "weight_decay": 0.0}],
-        lr=OPT["lr"],
-        betas=OPT["betas"],
-        eps=OPT["eps"],
-        foreach=False,
-    )
-    losses: list[float] = []
-    grad_norms: list[float] = []
-    for _ in range(OPT["steps"]):
-        opt.zero_grad(set_to_none=True)
-        l = model(*args)[4]
-        losses.append(f32(l))
-        l.backward()
-        gn = torch.nn.utils.clip_grad_norm_(model.parameters(), OPT["gradClip"])
-        grad_norms.append(f32(gn))
-        opt.step()
-    with torch.no_grad():
-        losses.append(f32(model(*args)[4]))
+    losses, grad_norms = train_adamw(model, params, lambda: model(*args)[4])
     assert losses[0] == f32(loss)
-    params_after = {n: f32_list(p) for n, p in params.items()}
 
     return {
         "name": f"bert-tiny-{'prenorm' if pre_norm else 'postnorm'}",
         "notes": NOTES,
-        "versions": {
-            "torch": torch.__version__,
-            "python": platform.python_version(),
-            "numpy": np.__version__ if np is not None else None,
-            "generator": "tools/reference/bert.py",
-        },
+        "versions": versions("tools/reference/bert.py"),
         "config": cfg,
         "seeds": {"params": PARAM_SEED, "data": DATA_SEED, "biasLnNoiseStd": NOISE_STD},
         "paramOrder": list(params.keys()),
         "params": param_out,
         "inputs": {
-            "inputIds": ints(batch["ids"]),
-            "tokenTypeIds": ints(batch["types"]),
-            "attentionMask": ints(batch["mask"]),
-            "mlmLabels": ints(batch["labels"]),
-            "nspLabels": ints(batch["nsp"]),
+            "inputIds": int_tensor(batch["ids"]),
+            "tokenTypeIds": int_tensor(batch["types"]),
+            "attentionMask": int_tensor(batch["mask"]),
+            "mlmLabels": int_tensor(batch["labels"]),
+            "nspLabels": int_tensor(batch["nsp"]),
         },
-        "mlmLogits": {"shape": list(mlm_logits.shape), "data": f32_list(mlm_logits)},
-        "nspLogits": {"shape": list(nsp_logits.shape), "data": f32_list(nsp_logits)},
+        "mlmLogits": f32_tensor(mlm_logits),
+        "nspLogits": f32_tensor(nsp_logits),
         "losses": {"mlm": f32(mlm_loss), "nsp": f32(nsp_loss), "total": f32(loss)},
         "grads": grads,
-        "optimizer": {
-            "type": "AdamW",
-            "lr": OPT["lr"],
-            "betas": list(OPT["betas"]),
-            "eps": OPT["eps"],
-            "weightDecay": OPT["weightDecay"],
-            "weightDecayApplies": "ndim >= 2 only (matrices and embedding tables); biases and LayerNorm params use 0",
-            "gradClip": OPT["gradClip"],
-            "steps": OPT["steps"],
-        },
-        "train": {"losses": losses, "gradNorms": grad_norms, "paramsAfter": params_after},
+        "optimizer": optimizer_record("ndim >= 2 only (matrices and embedding tables); biases and LayerNorm params use 0"),
+        "train": train_record(losses, grad_norms, params),
     }
 
 
@@ -430,30 +347,13 @@ NOTES = [
 ]
 
 
-def write_fixture(fx: dict, path: str) -> None:
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    text = json.dumps(fx, separators=(",", ":"), allow_nan=False)
-    tmp = f"{path}.tmp-{os.getpid()}"
-    with open(tmp, "w", encoding="utf-8") as f:
-        f.write(text)
-        f.write("\n")
-    os.replace(tmp, path)
-    print(f"wrote {path} ({len(text) / 1024:.0f} KiB) losses={fx['losses']} train={fx['train']['losses']}")
-
-
 def main(argv: list[str]) -> int:
-    here = os.path.dirname(os.path.abspath(__file__))
-    root = os.path.dirname(os.path.dirname(here))
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--out", default=os.path.join(root, "packages", "models", "src", "fixtures"))
-    args = ap.parse_args(argv)
-
-    torch.set_default_dtype(torch.float32)
-    torch.use_deterministic_algorithms(True)
-    torch.set_num_threads(1)  # identical reductions run to run
+    args = parse_args(__doc__, argv)
+    deterministic()
     for pre_norm in (False, True):
         fx = build_fixture(pre_norm)
-        write_fixture(fx, os.path.join(args.out, f"bert-tiny-{'prenorm' if pre_norm else 'postnorm'}.json"))
+        path = os.path.join(args.out, f"bert-tiny-{'prenorm' if pre_norm else 'postnorm'}.json")
+        write_fixture(fx, path, f"losses={fx['losses']} train={fx['train']['losses']}")
     return 0
 
 

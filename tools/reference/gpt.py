@@ -40,21 +40,37 @@ Loss: mean cross-entropy over all B*T positions.
 
 from __future__ import annotations
 
-import argparse
-import json
 import math
 import os
-import platform
 import sys
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-try:  # only used to print shortest float32 decimals (smaller fixtures)
-    import numpy as np
-except ImportError:  # pragma: no cover
-    np = None
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # common.py, also when imported from elsewhere
+from common import (  # noqa: E402
+    DATA_SEED,
+    NOISE_STD,
+    PARAM_SEED,
+    add_vector_noise,
+    deterministic,
+    f32,
+    f32_tensor,
+    gelu_tanh,
+    grads_at,
+    int_tensor,
+    named_params,
+    optimizer_record,
+    param_generator,
+    params_record,
+    parse_args,
+    train_adamw,
+    train_record,
+    versions,
+    write_fixture,
+)
+from common import Dense as Conv1D  # noqa: E402  HF GPT-2 Conv1D: weight [in, out], y = x @ W + b
 
 TINY = dict(
     vocabSize=37,
@@ -66,45 +82,6 @@ TINY = dict(
     batchSize=3,
     lnEps=1e-5,
 )
-
-PARAM_SEED = 0
-DATA_SEED = 1
-NOISE_STD = 0.1
-OPT = dict(
-    lr=1e-2,
-    betas=(0.9, 0.95),
-    eps=1e-8,
-    weightDecay=0.1,
-    gradClip=1.0,
-    steps=5,
-)
-
-
-def gelu_tanh(x: torch.Tensor) -> torch.Tensor:
-    """GPT-2 GELU: 0.5*x*(1+tanh(sqrt(2/pi)*(x+0.044715*x^3))). torch >= 1.12 has it fused."""
-    if _HAS_GELU_TANH:
-        return F.gelu(x, approximate="tanh")
-    return 0.5 * x * (1.0 + torch.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * torch.pow(x, 3.0))))
-
-
-try:
-    F.gelu(torch.zeros(1), approximate="tanh")
-    _HAS_GELU_TANH = True
-except TypeError:  # pragma: no cover - torch < 1.12
-    _HAS_GELU_TANH = False
-
-
-class Conv1D(nn.Module):
-    """HF GPT-2 Conv1D: weight [in, out], y = x @ W + b."""
-
-    def __init__(self, n_in: int, n_out: int):
-        super().__init__()
-        self.weight = nn.Parameter(torch.zeros(n_in, n_out))
-        self.bias = nn.Parameter(torch.zeros(n_out))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        shape = x.shape[:-1] + (self.weight.shape[1],)
-        return torch.addmm(self.bias, x.reshape(-1, x.shape[-1]), self.weight).view(shape)
 
 
 class Attention(nn.Module):
@@ -202,35 +179,12 @@ def init_weights(model: GPT, gen: torch.Generator) -> None:
                 p.fill_(1.0)
             else:
                 p.zero_()
-        for name, p in model.named_parameters():
-            if p.ndim < 2:
-                p.add_(torch.normal(0.0, NOISE_STD, size=p.shape, generator=gen))
-
-
-def f32_list(t: torch.Tensor) -> list[float]:
-    """Flat row-major list of float32 values as Python floats (shortest decimal that
-    round-trips through float32, so Math.fround / Float32Array recover the exact value)."""
-    t = t.detach().to(torch.float32).contiguous().reshape(-1)
-    if np is not None:
-        return [float(str(v)) for v in t.numpy()]
-    return t.tolist()  # exact float32 values printed as doubles
-
-
-def f32(x: float | torch.Tensor) -> float:
-    v = float(x)
-    if np is not None:
-        return float(str(np.float32(v)))
-    return v
-
-
-def named_params(model: GPT) -> dict[str, torch.Tensor]:
-    return {name: p for name, p in model.named_parameters()}
+    add_vector_noise(model, gen)
 
 
 def build_fixture(tied: bool) -> dict:
     cfg = dict(TINY, tied=tied)
-    torch.manual_seed(PARAM_SEED)
-    gen = torch.Generator().manual_seed(PARAM_SEED)
+    gen = param_generator()
     model = GPT(cfg, tied=tied)
     init_weights(model, gen)
     model.train()  # no dropout anywhere, so train/eval is identical
@@ -242,77 +196,32 @@ def build_fixture(tied: bool) -> dict:
     idx, targets = seq[:, :-1].contiguous(), seq[:, 1:].contiguous()
 
     params = named_params(model)
-    param_out = {n: {"shape": list(p.shape), "data": f32_list(p)} for n, p in params.items()}
+    param_out = params_record(params)
 
     logits, loss = model(idx, targets)
-    model.zero_grad(set_to_none=True)
-    loss.backward()
-    grads = {n: f32_list(p.grad) for n, p in params.items()}
-    logits_out = {"shape": list(logits.shape), "data": f32_list(logits)}
+    grads = grads_at(model, params, loss)
     loss0 = f32(loss)
 
-    # AdamW, two param groups (nanoGPT): decay for ndim >= 2, none otherwise.
-    decay = [p for p in params.values() if p.ndim >= 2]
-    no_decay = [p for p in params.values() if p.ndim < 2]
-    opt = torch.optim.AdamW(
-        [
-            {"params": decay, "weight_decay": OPT["weightDecay"]},
-            {"params": no_decay, "weight_decay": 0.0},
-        ],
-        lr=OPT["lr"],
-        betas=OPT["betas"],
-        eps=OPT["eps"],
-        foreach=False,
-    )
-    losses: list[float] = []
-    grad_norms: list[float] = []
-    for _ in range(OPT["steps"]):
-        opt.zero_grad(set_to_none=True)
-        _, l = model(idx, targets)
-        losses.append(f32(l))
-        l.backward()
-        gn = torch.nn.utils.clip_grad_norm_(model.parameters(), OPT["gradClip"])
-        grad_norms.append(f32(gn))
-        opt.step()
-    with torch.no_grad():
-        _, l = model(idx, targets)
-    losses.append(f32(l))
+    losses, grad_norms = train_adamw(model, params, lambda: model(idx, targets)[1])
     assert losses[0] == loss0
-    params_after = {n: f32_list(p) for n, p in params.items()}
 
     return {
         "name": f"gpt-tiny-{'tied' if tied else 'untied'}",
         "notes": NOTES,
-        "versions": {
-            "torch": torch.__version__,
-            "python": platform.python_version(),
-            "numpy": np.__version__ if np is not None else None,
-            "generator": "tools/reference/gpt.py",
-        },
+        "versions": versions("tools/reference/gpt.py"),
         "config": cfg,
         "seeds": {"params": PARAM_SEED, "data": DATA_SEED, "biasLnNoiseStd": NOISE_STD},
         "paramOrder": list(params.keys()),
         "params": param_out,
-        "inputs": {"shape": list(idx.shape), "data": idx.reshape(-1).tolist()},
-        "targets": {"shape": list(targets.shape), "data": targets.reshape(-1).tolist()},
-        "logits": logits_out,
+        "inputs": int_tensor(idx),
+        "targets": int_tensor(targets),
+        "logits": f32_tensor(logits),
         "loss": loss0,
         "grads": grads,
-        "optimizer": {
-            "type": "AdamW",
-            "lr": OPT["lr"],
-            "betas": list(OPT["betas"]),
-            "eps": OPT["eps"],
-            "weightDecay": OPT["weightDecay"],
-            "weightDecayApplies": "ndim >= 2 only (all matrices and embeddings, incl. wte/wpe/lm_head); biases and LayerNorm params use 0",
-            "gradClip": OPT["gradClip"],
-            "steps": OPT["steps"],
-        },
-        "train": {
-            "losses": losses,
-            "gradNorms": grad_norms,
-            "paramsAfter": params_after,
-        },
+        "optimizer": optimizer_record(
+            "ndim >= 2 only (all matrices and embeddings, incl. wte/wpe/lm_head); biases and LayerNorm params use 0"
+        ),
+        "train": train_record(losses, grad_norms, params),
     }
 
 
@@ -345,30 +254,13 @@ NOTES = [
 ]
 
 
-def write_fixture(fx: dict, path: str) -> None:
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    text = json.dumps(fx, separators=(",", ":"), allow_nan=False)
-    tmp = f"{path}.tmp-{os.getpid()}"
-    with open(tmp, "w", encoding="utf-8") as f:
-        f.write(text)
-        f.write("\n")
-    os.replace(tmp, path)
-    print(f"wrote {path} ({len(text) / 1024:.0f} KiB) loss={fx['loss']:.6f} losses={fx['train']['losses']}")
-
-
 def main(argv: list[str]) -> int:
-    here = os.path.dirname(os.path.abspath(__file__))
-    root = os.path.dirname(os.path.dirname(here))
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--out", default=os.path.join(root, "packages", "models", "src", "fixtures"))
-    args = ap.parse_args(argv)
-
-    torch.set_default_dtype(torch.float32)
-    torch.use_deterministic_algorithms(True)
-    torch.set_num_threads(1)  # identical reductions run to run
+    args = parse_args(__doc__, argv)
+    deterministic()
     for tied in (True, False):
         fx = build_fixture(tied)
-        write_fixture(fx, os.path.join(args.out, f"gpt-tiny-{'tied' if tied else 'untied'}.json"))
+        path = os.path.join(args.out, f"gpt-tiny-{'tied' if tied else 'untied'}.json")
+        write_fixture(fx, path, f"loss={fx['loss']:.6f} losses={fx['train']['losses']}")
     return 0
 
 

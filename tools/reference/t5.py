@@ -41,21 +41,35 @@ No biases anywhere. Forward and loss are described in NOTES below (written into 
 
 from __future__ import annotations
 
-import argparse
-import json
 import math
 import os
-import platform
 import sys
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-try:  # only used to print shortest float32 decimals (smaller fixtures)
-    import numpy as np
-except ImportError:  # pragma: no cover
-    np = None
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # common.py, also when imported from elsewhere
+from common import (  # noqa: E402
+    DATA_SEED,
+    NOISE_STD,
+    PARAM_SEED,
+    add_vector_noise,
+    deterministic,
+    f32,
+    f32_tensor,
+    grads_at,
+    int_tensor,
+    named_params,
+    optimizer_record,
+    param_generator,
+    params_record,
+    parse_args,
+    train_adamw,
+    train_record,
+    versions,
+    write_fixture,
+)
 
 TINY = dict(
     vocabSize=50,
@@ -78,19 +92,8 @@ ENC_LENGTHS = [9, 6]  # real tokens per row (the last one is EOS); the rest is p
 DEC_LEN = 5
 DEC_LENGTHS = [5, 3]  # real label tokens per row (the last one is EOS); the rest is -100
 
-PARAM_SEED = 0
-DATA_SEED = 1
-NOISE_STD = 0.1
 MASK_BIAS = -1e9  # additive bias for masked scores (as packages/runtime's attention)
 IGNORE = -100
-OPT = dict(
-    lr=1e-2,
-    betas=(0.9, 0.95),
-    eps=1e-8,
-    weightDecay=0.1,
-    gradClip=1.0,
-    steps=5,
-)
 # Relative positions at which the bucket function is pinned, for two (numBuckets, maxDistance).
 BUCKET_RANGE = 300
 BUCKET_CONFIGS = [(8, 16), (32, 128)]
@@ -321,24 +324,7 @@ def init_weights(model: T5, gen: torch.Generator) -> None:
                 p.fill_(1.0)
                 continue
             p.copy_(torch.normal(0.0, std, size=p.shape, generator=gen))
-        for _, p in model.named_parameters():
-            if p.ndim < 2:
-                p.add_(torch.normal(0.0, NOISE_STD, size=p.shape, generator=gen))
-
-
-def f32_list(t: torch.Tensor) -> list[float]:
-    """Flat row-major float32 values as the shortest decimal that round-trips through float32."""
-    t = t.detach().to(torch.float32).contiguous().reshape(-1)
-    if np is not None:
-        return [float(str(v)) for v in t.numpy()]
-    return t.tolist()
-
-
-def f32(x: float | torch.Tensor) -> float:
-    v = float(x)
-    if np is not None:
-        return float(str(np.float32(v)))
-    return v
+    add_vector_noise(model, gen)  # the norm gains
 
 
 def make_batch(cfg: dict) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -379,78 +365,43 @@ def bucket_goldens() -> list[dict]:
 
 def build_fixture() -> dict:
     cfg = dict(TINY)
-    torch.manual_seed(PARAM_SEED)
-    gen = torch.Generator().manual_seed(PARAM_SEED)
+    gen = param_generator()
     model = T5(cfg)
     init_weights(model, gen)
     model.train()  # no dropout anywhere, so train/eval is identical
 
     inputs, mask, labels = make_batch(cfg)
-    params = {n: p for n, p in model.named_parameters()}
-    param_out = {n: {"shape": list(p.shape), "data": f32_list(p)} for n, p in params.items()}
+    params = named_params(model)
+    param_out = params_record(params)
 
     enc, logits, loss = model(inputs, mask, labels)
-    model.zero_grad(set_to_none=True)
-    loss.backward()
-    grads = {n: f32_list(p.grad) for n, p in params.items()}
+    grads = grads_at(model, params, loss)
     loss0 = f32(loss)
 
-    decay = [p for p in params.values() if p.ndim >= 2]
-    no_decay = [p for p in params.values() if p.ndim < 2]
-    opt = torch.optim.AdamW(
-        [{"params": decay, "weight_decay": OPT["weightDecay"]}, {"params": no_decay, "weight_decay": 0.0}],
-        lr=OPT["lr"],
-        betas=OPT["betas"],
-        eps=OPT["eps"],
-        foreach=False,
-    )
-    losses: list[float] = []
-    grad_norms: list[float] = []
-    for _ in range(OPT["steps"]):
-        opt.zero_grad(set_to_none=True)
-        _, _, l = model(inputs, mask, labels)
-        losses.append(f32(l))
-        l.backward()
-        grad_norms.append(f32(torch.nn.utils.clip_grad_norm_(model.parameters(), OPT["gradClip"])))
-        opt.step()
-    with torch.no_grad():
-        _, _, l = model(inputs, mask, labels)
-    losses.append(f32(l))
+    losses, grad_norms = train_adamw(model, params, lambda: model(inputs, mask, labels)[2])
     assert losses[0] == loss0
 
     return {
         "name": "t5-tiny",
         "notes": NOTES,
-        "versions": {
-            "torch": torch.__version__,
-            "python": platform.python_version(),
-            "numpy": np.__version__ if np is not None else None,
-            "generator": "tools/reference/t5.py",
-        },
+        "versions": versions("tools/reference/t5.py"),
         "config": cfg,
         "seeds": {"params": PARAM_SEED, "data": DATA_SEED, "normNoiseStd": NOISE_STD},
         "paramOrder": list(params.keys()),
         "params": param_out,
-        "inputIds": {"shape": list(inputs.shape), "data": inputs.reshape(-1).tolist()},
-        "attentionMask": {"shape": list(mask.shape), "data": mask.reshape(-1).tolist()},
-        "labels": {"shape": list(labels.shape), "data": labels.reshape(-1).tolist()},
-        "decoderInputIds": {"shape": list(labels.shape), "data": shift_right(labels, cfg).reshape(-1).tolist()},
-        "encoderOut": {"shape": list(enc.shape), "data": f32_list(enc)},
-        "logits": {"shape": list(logits.shape), "data": f32_list(logits)},
+        "inputIds": int_tensor(inputs),
+        "attentionMask": int_tensor(mask),
+        "labels": int_tensor(labels),
+        "decoderInputIds": int_tensor(shift_right(labels, cfg)),
+        "encoderOut": f32_tensor(enc),
+        "logits": f32_tensor(logits),
         "loss": loss0,
         "grads": grads,
         "buckets": bucket_goldens(),
-        "optimizer": {
-            "type": "AdamW",
-            "lr": OPT["lr"],
-            "betas": list(OPT["betas"]),
-            "eps": OPT["eps"],
-            "weightDecay": OPT["weightDecay"],
-            "weightDecayApplies": "ndim >= 2 only (projections, shared.weight, relative_attention_bias); RMS-norm gains use 0",
-            "gradClip": OPT["gradClip"],
-            "steps": OPT["steps"],
-        },
-        "train": {"losses": losses, "gradNorms": grad_norms, "paramsAfter": {n: f32_list(p) for n, p in params.items()}},
+        "optimizer": optimizer_record(
+            "ndim >= 2 only (projections, shared.weight, relative_attention_bias); RMS-norm gains use 0"
+        ),
+        "train": train_record(losses, grad_norms, params),
     }
 
 
@@ -489,28 +440,11 @@ NOTES = [
 ]
 
 
-def write_fixture(fx: dict, path: str) -> None:
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    text = json.dumps(fx, separators=(",", ":"), allow_nan=False)
-    tmp = f"{path}.tmp-{os.getpid()}"
-    with open(tmp, "w", encoding="utf-8") as f:
-        f.write(text)
-        f.write("\n")
-    os.replace(tmp, path)
-    print(f"wrote {path} ({len(text) / 1024:.0f} KiB) loss={fx['loss']:.6f} losses={fx['train']['losses']}")
-
-
 def main(argv: list[str]) -> int:
-    here = os.path.dirname(os.path.abspath(__file__))
-    root = os.path.dirname(os.path.dirname(here))
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--out", default=os.path.join(root, "packages", "models", "src", "fixtures"))
-    args = ap.parse_args(argv)
-
-    torch.set_default_dtype(torch.float32)
-    torch.use_deterministic_algorithms(True)
-    torch.set_num_threads(1)  # identical reductions run to run
-    write_fixture(build_fixture(), os.path.join(args.out, "t5-tiny.json"))
+    args = parse_args(__doc__, argv)
+    deterministic()
+    fx = build_fixture()
+    write_fixture(fx, os.path.join(args.out, "t5-tiny.json"), f"loss={fx['loss']:.6f} losses={fx['train']['losses']}")
     return 0
 
 

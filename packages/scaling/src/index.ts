@@ -32,4 +32,5 @@ export {
   trainingCompute,
 } from './params.js';
 export { Mulberry32 } from './prng.js';
+export { type MeanStd, mean, meanStd, sampleStd } from './stats.js';
 export { type FitSummaryOptions, fitScalingSummary, type ModelResult, type ScalingFits } from './summary.js';
