@@ -170,12 +170,30 @@ function runChild(
   }
 }
 
+/** The first Python that imports torch: PRETRAIN_LAB_PYTHON, then python3 on PATH, then Debian's. */
+function pythonWithTorch(): string | null {
+  const candidates = [process.env.PRETRAIN_LAB_PYTHON, 'python3', '/usr/bin/python3'].filter(
+    (c): c is string => Boolean(c),
+  );
+  for (const py of candidates) {
+    const r = spawnSync(py, ['-c', 'import torch'], { stdio: 'ignore' });
+    if (r.status === 0) return py;
+  }
+  return null;
+}
+
 function torchBench(): { tokensPerSec: number; torch: string; loss: number } | { error: string } {
+  const py = pythonWithTorch();
+  if (!py)
+    return {
+      error:
+        'PyTorch reference not available: no python3 here imports torch (Debian: apt-get install python3-torch libopenblas0-pthread)',
+    };
   const script = path.join(repoRoot(), 'tools', 'reference', 'bench_gpt.py');
-  const r = spawnSync('python3', [script], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  const r = spawnSync(py, [script], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   if (r.status !== 0)
     return {
-      error: `PyTorch reference not available (${(r.stderr || r.error?.message || '').trim().split('\n').pop()})`,
+      error: `PyTorch reference failed (${(r.stderr || r.error?.message || '').trim().split('\n').pop()})`,
     };
   return JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}');
 }
