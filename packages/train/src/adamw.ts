@@ -39,9 +39,16 @@ export class AdamW {
     readonly noDecay: Set<string>,
     readonly cfg: AdamWConfig = ADAMW_DEFAULTS,
   ) {
+    // tf.variable keeps its own reference to the initial value, which is then disposed.
+    const zeros = (p: tf.Variable, tag: string) => {
+      const z = tf.zerosLike(p);
+      const v = tf.variable(z, false, `${p.name}/${tag}`);
+      z.dispose();
+      return v;
+    };
     for (const [name, p] of params) {
-      this.m.set(name, tf.variable(tf.zerosLike(p), false, `${p.name}/adam_m`));
-      this.v.set(name, tf.variable(tf.zerosLike(p), false, `${p.name}/adam_v`));
+      this.m.set(name, zeros(p, 'adam_m'));
+      this.v.set(name, zeros(p, 'adam_v'));
     }
   }
 
