@@ -9,7 +9,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { installWasmKernels } from './kernels/index.js';
+import { installWasmKernels, registerMissingWasmKernels } from './kernels/index.js';
 
 export const BACKENDS = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'wasm-stock', 'cpu'] as const;
 export type BackendName = (typeof BACKENDS)[number];
@@ -118,6 +118,12 @@ export async function initBackend(requested?: BackendName): Promise<BackendInfo>
     const k = await wasmKernelInstaller();
     notes.push(...k.notes);
     return done('wasm', true, k.threads);
+  }
+  if (want === 'wasm-stock') {
+    // As shipped, tfjs-wasm cannot train an embedding (no UnsortedSegmentSum, gather's
+    // gradient); that one missing kernel is added so the stock backend can be measured at all.
+    registerMissingWasmKernels();
+    notes.push('stock tfjs-wasm kernels, plus the missing UnsortedSegmentSum (gather gradient)');
   }
   return done(want === 'wasm-stock' ? 'wasm-stock' : 'wasm', false, 1);
 }
