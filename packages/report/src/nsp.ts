@@ -5,6 +5,7 @@
 import { join } from 'node:path';
 import * as aq from 'arquero';
 import type { TopLevelSpec } from 'vega-lite';
+import { BASELINE_COLOR, HEIGHT, PALETTE, WIDTH } from './chart-style.js';
 import {
   type Comparison,
   compareMeans,
@@ -129,21 +130,6 @@ export interface NspSummary {
   finetune: NspFinetuneResult[];
   skippedTasks: string[];
 }
-
-const WIDTH = 520;
-const HEIGHT = 320;
-const PALETTE = [
-  '#1f77b4',
-  '#ff7f0e',
-  '#2ca02c',
-  '#d62728',
-  '#9467bd',
-  '#8c564b',
-  '#e377c2',
-  '#bcbd22',
-  '#17becf',
-];
-const BASELINE_COLOR = '#7f7f7f';
 
 function nspSummary(run: LoadedRun): NspSummary {
   const s = run.summary as unknown as NspSummary | null;

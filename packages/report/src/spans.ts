@@ -5,6 +5,7 @@
 import { join } from 'node:path';
 import * as aq from 'arquero';
 import type { TopLevelSpec } from 'vega-lite';
+import { HEIGHT, PALETTE, WIDTH } from './chart-style.js';
 import {
   compareMeans,
   describeCorpus,
@@ -124,20 +125,6 @@ export interface SpansSummary {
   finetune: unknown[];
   skippedTasks: string[];
 }
-
-const WIDTH = 520;
-const HEIGHT = 320;
-const PALETTE = [
-  '#1f77b4',
-  '#ff7f0e',
-  '#2ca02c',
-  '#d62728',
-  '#9467bd',
-  '#8c564b',
-  '#e377c2',
-  '#bcbd22',
-  '#17becf',
-];
 
 function spansSummary(run: LoadedRun): SpansSummary {
   const s = run.summary as unknown as SpansSummary | null;
