@@ -29,7 +29,7 @@
  * round(L * d) noise spans of length 1, each separated by at least one kept token. `iidNoiseMask`
  * is provided for the Bernoulli variant.
  *
- * No tfjs here, and no Math.random: every draw comes from an `Rng`.
+ * No tfjs here, and no unseeded randomness: every draw comes from an `Rng`.
  */
 import { Rng } from '@pretrain-lab/runtime/rng';
 

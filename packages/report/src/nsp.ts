@@ -1,8 +1,3 @@
-/**
- * The NSP ablation's figures and report (Liu et al. 2019, RoBERTa Tables 1 and 2, at small
- * scale), from a results run directory of experiments/nsp alone.
- */
-import { join } from 'node:path';
 import * as aq from 'arquero';
 import type { TopLevelSpec } from 'vega-lite';
 import { BASELINE_COLOR, HEIGHT, PALETTE, WIDTH } from './chart-style.js';
@@ -20,7 +15,7 @@ import {
   runSection,
 } from './compare.js';
 import { fmtInt, fmtSig } from './format.js';
-import { renderChart } from './render.js';
+import { renderCharts } from './render.js';
 import { type LoadedRun, loadRun } from './results.js';
 
 /** The no-pretraining row's name, as experiments/nsp writes it. */
@@ -391,12 +386,7 @@ export async function nspFigures(runDir: string, outDir: string): Promise<string
     ['nsp-nsp-loss', nspNspLossSpec(run)],
     ['nsp-finetune', nspFinetuneSpec(run)],
   ];
-  const files: string[] = [];
-  for (const [name, spec] of specs) {
-    const out = await renderChart(spec, join(outDir, name));
-    files.push(out.svg, out.png);
-  }
-  return files;
+  return renderCharts(specs, outDir);
 }
 
 // ---------------------------------------------------------------------------------------------

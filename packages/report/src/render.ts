@@ -12,6 +12,7 @@
  * sort their rows.
  */
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { Resvg } from '@resvg/resvg-js';
 import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
@@ -103,4 +104,17 @@ export async function renderChart(
   writeFileAtomicIfChanged(svg, svgText);
   writeFileAtomicIfChanged(png, svgToPng(svgText));
   return { svg, png };
+}
+
+/** Render named specs into `outDir` (`<name>.svg` and `<name>.png` each); returns the files in order. */
+export async function renderCharts(
+  specs: readonly (readonly [string, TopLevelSpec])[],
+  outDir: string,
+): Promise<string[]> {
+  const files: string[] = [];
+  for (const [name, spec] of specs) {
+    const out = await renderChart(spec, join(outDir, name));
+    files.push(out.svg, out.png);
+  }
+  return files;
 }

@@ -1,8 +1,3 @@
-/**
- * The scaling experiment's figures (Kaplan et al. 2020, Figure 1's three panels) and its
- * markdown report, from a results run directory alone.
- */
-import { join } from 'node:path';
 import {
   computeFrontier,
   FLOPS_PER_PF_DAY,
@@ -15,7 +10,7 @@ import {
 import * as aq from 'arquero';
 import type { TopLevelSpec } from 'vega-lite';
 import { fmtInt, fmtInterval, fmtSig, stableStringify } from './format.js';
-import { renderChart } from './render.js';
+import { renderCharts } from './render.js';
 import { type LoadedRun, loadRun, type MetricRow, type ModelSummary } from './results.js';
 
 /** Published reference numbers (ANCHORS.md). */
@@ -269,12 +264,7 @@ export async function scalingFigures(runDir: string, outDir: string): Promise<st
     ['scaling-loss-vs-params', lossVsParamsSpec(run, fits)],
     ['scaling-loss-vs-tokens', lossVsTokensSpec(run)],
   ];
-  const files: string[] = [];
-  for (const [name, spec] of specs) {
-    const out = await renderChart(spec, join(outDir, name));
-    files.push(out.svg, out.png);
-  }
-  return files;
+  return renderCharts(specs, outDir);
 }
 
 function describeBackend(backend: unknown): string {

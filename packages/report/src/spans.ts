@@ -1,8 +1,3 @@
-/**
- * The span-corruption experiment's figures and report (Raffel et al. 2020, T5 Tables 6 and 7,
- * at small scale), from a results run directory of experiments/spans alone.
- */
-import { join } from 'node:path';
 import * as aq from 'arquero';
 import type { TopLevelSpec } from 'vega-lite';
 import { HEIGHT, PALETTE, WIDTH } from './chart-style.js';
@@ -19,7 +14,7 @@ import {
   runSection,
 } from './compare.js';
 import { fmtInt } from './format.js';
-import { renderChart } from './render.js';
+import { renderCharts } from './render.js';
 import { type LoadedRun, loadRun } from './results.js';
 
 export const SPANS_FIGURES = ['spans-loss', 'spans-target-length', 'spans-scores'] as const;
@@ -433,12 +428,7 @@ export async function spansFigures(runDir: string, outDir: string): Promise<stri
     ['spans-target-length', spansTargetLengthSpec(run)],
     ['spans-scores', spansScoresSpec(run)],
   ];
-  const files: string[] = [];
-  for (const [name, spec] of specs) {
-    const out = await renderChart(spec, join(outDir, name));
-    files.push(out.svg, out.png);
-  }
-  return files;
+  return renderCharts(specs, outDir);
 }
 
 // ---------------------------------------------------------------------------------------------
