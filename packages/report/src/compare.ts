@@ -53,12 +53,13 @@ export function fmtDiff(d: number, scale = 1, digits = 1): string {
 
 export const mdRow = (cells: string[]): string => `| ${cells.join(' | ')} |`;
 
-export function describeBackend(backend: unknown): string {
+/** The backend of run.json in a few words; `threads` adds its thread count (as the ablation reports do). */
+export function describeBackend(backend: unknown, opts: { threads?: boolean } = {}): string {
   if (backend === undefined || backend === null) return 'unknown';
   if (typeof backend === 'string') return backend;
   const b = backend as Record<string, unknown>;
   const name = b.name ?? b.backend ?? b.kind;
-  const threads = typeof b.threads === 'number' ? `, ${b.threads} threads` : '';
+  const threads = (opts.threads ?? true) && typeof b.threads === 'number' ? `, ${b.threads} threads` : '';
   return typeof name === 'string' ? `${name}${threads}` : stableStringify(backend);
 }
 
@@ -98,12 +99,12 @@ export function listText(xs: readonly (string | number)[]): string {
   return `${s.slice(0, -1).join(', ')} and ${s[s.length - 1]}`;
 }
 
-/** Mean and sample std of xs (std 0 for fewer than two values). */
-export function meanStd(xs: readonly number[]): MeanStd {
-  const m = xs.reduce((a, b) => a + b, 0) / xs.length;
-  const s = xs.length < 2 ? 0 : Math.sqrt(xs.reduce((a, x) => a + (x - m) ** 2, 0) / (xs.length - 1));
-  return { mean: m, std: s };
-}
+/** Mean and sample std of xs (std 0 for fewer than two values), as the experiments compute them. */
+export { meanStd } from '@pretrain-lab/scaling';
+
+/** Tallies of one claim's comparisons, by how each came out. */
+export type ClaimCounts = { agree: number; against: number; noise: number; unjudged: number };
+export const zeroCounts = (): ClaimCounts => ({ agree: 0, against: 0, noise: 0, unjudged: 0 });
 
 /**
  * Every metrics.jsonl row as a plain object, with all its keys. `loadRun(dir).metrics` is built

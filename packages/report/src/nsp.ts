@@ -13,6 +13,7 @@ import {
   metricObjects,
   NOISE_RULE,
   runSection,
+  zeroCounts,
 } from './compare.js';
 import { fmtInt, fmtSig } from './format.js';
 import { renderCharts } from './render.js';
@@ -491,7 +492,7 @@ function overall(counts: ClaimResult['counts'], mode: 'directional' | 'notWorse'
   return `Verdict: ${verdict} (${bits.join(', ')}).`;
 }
 
-const zero = () => ({ agree: 0, against: 0, noise: 0, unjudged: 0 });
+const zero = zeroCounts;
 
 /** The "Honest reading": one bullet per paper claim, judged by NOISE_RULE. */
 export function nspHonestReading(summary: NspSummary): string[] {

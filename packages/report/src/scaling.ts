@@ -9,7 +9,8 @@ import {
 } from '@pretrain-lab/scaling';
 import * as aq from 'arquero';
 import type { TopLevelSpec } from 'vega-lite';
-import { fmtInt, fmtInterval, fmtSig, stableStringify } from './format.js';
+import { describeBackend, describeCorpus, mdRow } from './compare.js';
+import { fmtInt, fmtInterval, fmtSig } from './format.js';
 import { renderCharts } from './render.js';
 import { type LoadedRun, loadRun, type MetricRow, type ModelSummary } from './results.js';
 
@@ -267,24 +268,6 @@ export async function scalingFigures(runDir: string, outDir: string): Promise<st
   return renderCharts(specs, outDir);
 }
 
-function describeBackend(backend: unknown): string {
-  if (backend === undefined || backend === null) return 'unknown';
-  if (typeof backend === 'string') return backend;
-  const b = backend as Record<string, unknown>;
-  const name = b.name ?? b.backend ?? b.kind;
-  return typeof name === 'string' ? name : stableStringify(backend);
-}
-
-function describeCorpus(corpus: unknown): string {
-  if (corpus === undefined || corpus === null) return 'an unnamed corpus';
-  if (typeof corpus === 'string') return corpus;
-  const c = corpus as Record<string, unknown>;
-  const name = c.name ?? c.kind ?? c.path;
-  return typeof name === 'string' ? name : stableStringify(corpus);
-}
-
-const mdRow = (cells: string[]): string => `| ${cells.join(' | ')} |`;
-
 /** Sentences for "What differs at this scale and why", each parameterised by the data. */
 function differences(run: LoadedRun, fits: ScalingFits, models: ModelSummary[]): string[] {
   const out: string[] = [];
@@ -406,7 +389,7 @@ export function scalingReport(runDir: string, figuresRelPath: string): string {
     mdRow([
       `\`${info.runId}\``,
       info.status,
-      describeBackend(info.backend),
+      describeBackend(info.backend, { threads: false }),
       info.startedAt ?? 'n/a',
       info.finishedAt ?? 'n/a',
       info.git?.commit ? `\`${info.git.commit.slice(0, 12)}\`${info.git.dirty ? ' (dirty)' : ''}` : 'n/a',

@@ -2,6 +2,7 @@ import * as aq from 'arquero';
 import type { TopLevelSpec } from 'vega-lite';
 import { HEIGHT, PALETTE, WIDTH } from './chart-style.js';
 import {
+  type ClaimCounts,
   compareMeans,
   describeCorpus,
   fmtDiff,
@@ -12,6 +13,7 @@ import {
   metricObjects,
   NOISE_RULE,
   runSection,
+  zeroCounts,
 } from './compare.js';
 import { fmtInt } from './format.js';
 import { renderCharts } from './render.js';
@@ -444,8 +446,8 @@ export function expectedTargetLength(inputLength: number, rate: number, meanSpan
   return (inputLength * d * (1 + 1 / meanSpan)) / (1 - d + d / meanSpan);
 }
 
-type Counts = { agree: number; against: number; noise: number; unjudged: number };
-const zero = (): Counts => ({ agree: 0, against: 0, noise: 0, unjudged: 0 });
+type Counts = ClaimCounts;
+const zero = zeroCounts;
 
 /** Compare a against b on every task; `want` 'higher' | 'lower' | 'notLower' | 'equal'. */
 function compareRows(
