@@ -1,4 +1,3 @@
-import * as aq from 'arquero';
 import type { TopLevelSpec } from 'vega-lite';
 import { BASELINE_COLOR, HEIGHT, PALETTE, WIDTH } from './chart-style.js';
 import {
@@ -10,7 +9,6 @@ import {
   listText,
   type MeanStd,
   mdRow,
-  metricObjects,
   NOISE_RULE,
   runSection,
   zeroCounts,
@@ -18,6 +16,7 @@ import {
 import { fmtInt, fmtSig } from './format.js';
 import { renderCharts } from './render.js';
 import { type LoadedRun, loadRun } from './results.js';
+import { type CurvePoint, seedBandLayers, seedCount, seedCurves } from './seed-curves.js';
 
 /** The no-pretraining row's name, as experiments/nsp writes it. */
 export const NSP_BASELINE = 'no pretraining';
@@ -151,68 +150,12 @@ function variantColors(order: readonly string[]): { domain: string[]; range: str
   };
 }
 
-interface CurvePoint {
-  variant: string;
-  step: number;
-  tokens: number;
-  mean: number;
-  lo: number;
-  hi: number;
-  n: number;
-}
-
 /**
  * Validation curves of the pretraining phase for `field` ('mlm' or 'nsp'), averaged over seeds
  * at each evaluation step (tokens differ a little between seeds, so they are averaged too).
  */
 export function nspValidationCurves(run: LoadedRun, field: 'mlm' | 'nsp'): CurvePoint[] {
-  const rows = metricObjects(run)
-    .filter(
-      (d) =>
-        d.phase === 'pretrain' &&
-        d.split === 'val' &&
-        typeof d[field] === 'number' &&
-        Number.isFinite(d[field] as number),
-    )
-    .map((d) => ({
-      variant: String(d.variant),
-      step: d.step as number,
-      tokens: d.tokens as number,
-      value: d[field] as number,
-    }));
-  if (rows.length === 0) return [];
-  const agg = aq
-    .from(rows)
-    .groupby('variant', 'step')
-    .rollup({
-      tokens: aq.op.mean('tokens'),
-      mean: aq.op.mean('value'),
-      std: aq.op.stdev('value'),
-      n: aq.op.count(),
-    })
-    .objects() as {
-    variant: string;
-    step: number;
-    tokens: number;
-    mean: number;
-    std: number | null;
-    n: number;
-  }[];
-  const order = variantOrder(nspSummary(run), [...new Set(rows.map((r) => r.variant))]);
-  return agg
-    .map((r) => {
-      const std = r.n > 1 && Number.isFinite(r.std) ? (r.std as number) : 0;
-      return {
-        variant: r.variant,
-        step: r.step,
-        tokens: r.tokens,
-        mean: r.mean,
-        lo: r.mean - std,
-        hi: r.mean + std,
-        n: r.n,
-      };
-    })
-    .sort((a, b) => order.indexOf(a.variant) - order.indexOf(b.variant) || a.step - b.step);
+  return seedCurves(run, field, (seen) => variantOrder(nspSummary(run), seen));
 }
 
 function curveSpec(
@@ -223,7 +166,7 @@ function curveSpec(
   extraLayers: unknown[] = [],
 ): TopLevelSpec {
   const points = nspValidationCurves(run, field);
-  const seeds = Math.max(0, ...points.map((p) => p.n));
+  const seeds = seedCount(points);
   const order = variantOrder(nspSummary(run)).filter((v) => points.some((p) => p.variant === v));
   const color = {
     field: 'variant',
@@ -245,26 +188,7 @@ function curveSpec(
     title: 'Pretraining tokens (real, non-padding)',
     axis: { format: '~s' },
   };
-  const layers: unknown[] = [];
-  // The band goes after the line so the legend takes its symbol from the line, not the faint band.
-  const band =
-    seeds > 1
-      ? [
-          {
-            mark: { type: 'area', opacity: 0.15 },
-            encoding: { x, y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' }, color },
-          },
-        ]
-      : [];
-  layers.push({
-    mark: { type: 'line', strokeWidth: 1.8, point: { size: 14 } },
-    encoding: {
-      x,
-      y: { field: 'mean', type: 'quantitative', title: yTitle, scale: { zero: false } },
-      color,
-    },
-  });
-  layers.push(...band);
+  const layers = seedBandLayers(x, yTitle, color, seeds);
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: {

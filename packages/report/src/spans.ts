@@ -1,4 +1,3 @@
-import * as aq from 'arquero';
 import type { TopLevelSpec } from 'vega-lite';
 import { HEIGHT, PALETTE, WIDTH } from './chart-style.js';
 import {
@@ -10,7 +9,6 @@ import {
   listText,
   type MeanStd,
   mdRow,
-  metricObjects,
   NOISE_RULE,
   runSection,
   zeroCounts,
@@ -18,6 +16,7 @@ import {
 import { fmtInt } from './format.js';
 import { renderCharts } from './render.js';
 import { type LoadedRun, loadRun } from './results.js';
+import { seedBandLayers, seedCount, seedCurves } from './seed-curves.js';
 
 export const SPANS_FIGURES = ['spans-loss', 'spans-target-length', 'spans-scores'] as const;
 
@@ -176,54 +175,10 @@ function taskMetricLabel(summary: SpansSummary, task: string): string {
 
 export function spansLossSpec(run: LoadedRun): TopLevelSpec {
   const summary = spansSummary(run);
-  const rows = metricObjects(run)
-    .filter(
-      (d) =>
-        d.phase === 'pretrain' && d.split === 'val' && typeof d.loss === 'number' && Number.isFinite(d.loss),
-    )
-    .map((d) => ({
-      variant: String(d.variant),
-      step: d.step as number,
-      tokens: d.tokens as number,
-      loss: d.loss as number,
-    }));
   const order = settingOrder(summary);
-  for (const r of rows) if (!order.includes(r.variant)) order.push(r.variant);
-  const points = (
-    rows.length === 0
-      ? []
-      : (aq
-          .from(rows)
-          .groupby('variant', 'step')
-          .rollup({
-            tokens: aq.op.mean('tokens'),
-            mean: aq.op.mean('loss'),
-            std: aq.op.stdev('loss'),
-            n: aq.op.count(),
-          })
-          .objects() as {
-          variant: string;
-          step: number;
-          tokens: number;
-          mean: number;
-          std: number | null;
-          n: number;
-        }[])
-  )
-    .map((r) => {
-      const std = r.n > 1 && Number.isFinite(r.std) ? (r.std as number) : 0;
-      return {
-        variant: r.variant,
-        step: r.step,
-        tokens: r.tokens,
-        mean: r.mean,
-        lo: r.mean - std,
-        hi: r.mean + std,
-        n: r.n,
-      };
-    })
-    .sort((a, b) => order.indexOf(a.variant) - order.indexOf(b.variant) || a.step - b.step);
-  const seeds = Math.max(0, ...points.map((p) => p.n));
+  const points = seedCurves(run, 'loss', (seen) => [...order, ...seen.filter((v) => !order.includes(v))]);
+  const seeds = seedCount(points);
+  for (const p of points) if (!order.includes(p.variant)) order.push(p.variant);
   const domain = order.filter((v) => points.some((p) => p.variant === v));
   const color = {
     field: 'variant',
@@ -233,31 +188,7 @@ export function spansLossSpec(run: LoadedRun): TopLevelSpec {
     legend: { orient: 'right', labelLimit: 0, symbolType: 'stroke', symbolStrokeWidth: 3, symbolOpacity: 1 },
   };
   const x = { field: 'tokens', type: 'quantitative', title: 'Pretraining tokens', axis: { format: '~s' } };
-  const layers: unknown[] = [];
-  // The band goes after the line so the legend takes its symbol from the line, not the faint band.
-  const band =
-    seeds > 1
-      ? [
-          {
-            mark: { type: 'area', opacity: 0.15 },
-            encoding: { x, y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' }, color },
-          },
-        ]
-      : [];
-  layers.push({
-    mark: { type: 'line', strokeWidth: 1.8, point: { size: 14 } },
-    encoding: {
-      x,
-      y: {
-        field: 'mean',
-        type: 'quantitative',
-        title: 'Validation loss (nats per target token)',
-        scale: { zero: false },
-      },
-      color,
-    },
-  });
-  layers.push(...band);
+  const layers = seedBandLayers(x, 'Validation loss (nats per target token)', color, seeds);
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: {
