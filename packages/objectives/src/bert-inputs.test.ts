@@ -1,4 +1,3 @@
-import { Rng } from '@pretrain-lab/runtime/rng';
 import { describe, expect, it } from 'vitest';
 import {
   type BertExample,
@@ -12,6 +11,7 @@ import {
   NO_NSP_LABEL,
 } from './bert-inputs.js';
 import { maskSequence } from './mlm.js';
+import { docOf, tracedCorpus } from './testing.js';
 
 const PAD = 0;
 const CLS = 2;
@@ -19,29 +19,6 @@ const SEP = 3;
 const MASK = 4;
 const IDS = { clsId: CLS, sepId: SEP, padId: PAD } as const;
 
-/** Token ids say where they come from: id = 10 + doc * 10000 + running index in the document. */
-function corpus(
-  seed: number,
-  numDocs: number,
-  maxSentences: number,
-  minWords: number,
-  maxWords: number,
-): Int32Array[][] {
-  const rng = new Rng(seed);
-  const docs: Int32Array[][] = [];
-  for (let d = 0; d < numDocs; d++) {
-    const sentences: Int32Array[] = [];
-    let k = 10 + d * 10000;
-    for (let n = 1 + rng.int(maxSentences); n > 0; n--) {
-      const s = new Int32Array(minWords + rng.int(maxWords - minWords + 1));
-      for (let t = 0; t < s.length; t++) s[t] = k++;
-      sentences.push(s);
-    }
-    docs.push(sentences);
-  }
-  return docs;
-}
-const docOf = (id: number): number => Math.floor((id - 10) / 10000);
 /** Element-wise equality (vitest's deep toEqual is slow on long typed arrays). */
 function same(a: Int32Array, b: Int32Array): boolean {
   if (a.length !== b.length) return false;
@@ -77,7 +54,7 @@ function layoutProblem(ex: BertExample, maxLen: number, nsp: boolean): string {
 }
 
 describe('buildBertInputs: the four RoBERTa formats', () => {
-  const docs = corpus(1, 120, 14, 1, 24);
+  const docs = tracedCorpus(1, 120, 14, 1, 24);
   docs[7] = []; // an empty document is skipped (ids of the others still name their index)
   docs.push([Int32Array.from({ length: 150 }, (_, k) => 10 + docs.length * 10000 + k)]); // a sentence longer than an input
   const maxLen = 64;

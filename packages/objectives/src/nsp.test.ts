@@ -1,34 +1,7 @@
 import { Rng } from '@pretrain-lab/runtime/rng';
 import { describe, expect, it } from 'vitest';
 import { type NspPair, nspPairs, truncateSeqPair } from './nsp.js';
-
-/**
- * A synthetic corpus whose token ids say where they come from: id = 10 + doc * 10000 + k, k the
- * running token index in the document. So any token can be traced back to its document and place.
- */
-function corpus(
-  seed: number,
-  numDocs: number,
-  maxSentences: number,
-  minWords: number,
-  maxWords: number,
-): Int32Array[][] {
-  const rng = new Rng(seed);
-  const docs: Int32Array[][] = [];
-  for (let d = 0; d < numDocs; d++) {
-    const sentences: Int32Array[] = [];
-    let k = 10 + d * 10000;
-    for (let n = 1 + rng.int(maxSentences); n > 0; n--) {
-      const s = new Int32Array(minWords + rng.int(maxWords - minWords + 1));
-      for (let t = 0; t < s.length; t++) s[t] = k++;
-      sentences.push(s);
-    }
-    docs.push(sentences);
-  }
-  return docs;
-}
-const docOf = (id: number): number => Math.floor((id - 10) / 10000);
-const posOf = (id: number): number => (id - 10) % 10000;
+import { docOf, posOf, tracedCorpus } from './testing.js';
 
 function spanTokens(docs: Int32Array[][], doc: number, start: number, end: number): number[] {
   return docs[doc].slice(start, end).flatMap((s) => [...s]);
@@ -107,7 +80,7 @@ describe('nspPairs', () => {
       let pairs = 0;
       let positives = 0;
       for (let seed = 0; seed < 10; seed++) {
-        const docs = corpus(100 + seed, segments === 'single-sentence' ? 300 : 900, 20, 3, 20);
+        const docs = tracedCorpus(100 + seed, segments === 'single-sentence' ? 300 : 900, 20, 3, 20);
         const out = nspPairs(docs, { segments, maxTokens, seed });
         pairs += out.length;
         for (const p of out) positives += p.isNext;
@@ -122,7 +95,7 @@ describe('nspPairs', () => {
   it('positive B is the true continuation, negative B never comes from the same document, nothing exceeds maxTokens', () => {
     for (const segments of ['single-sentence', 'multi-sentence'] as const) {
       for (let seed = 0; seed < 5; seed++) {
-        const docs = corpus(seed, 60, 12, 1, 30);
+        const docs = tracedCorpus(seed, 60, 12, 1, 30);
         docs.push([Int32Array.from({ length: 200 }, (_, k) => 10 + docs.length * 10000 + k)]); // one very long sentence
         const pairs = nspPairs(docs, { segments, maxTokens, seed, shortSeqProb: 0.1 });
         const problems = pairs.map((p) => pairProblem(docs, p, maxTokens)).filter((m) => m !== '');
@@ -133,7 +106,7 @@ describe('nspPairs', () => {
   });
 
   it('single-sentence pairs hold one sentence each; segments of several sentences fill the target', () => {
-    const docs = corpus(8, 100, 20, 2, 12);
+    const docs = tracedCorpus(8, 100, 20, 2, 12);
     for (const p of nspPairs(docs, { segments: 'single-sentence', maxTokens: 200, seed: 1 })) {
       expect(p.aSpan.end - p.aSpan.start).toBe(1);
       expect(p.bSpan.end - p.bSpan.start).toBe(1);
@@ -146,7 +119,7 @@ describe('nspPairs', () => {
 
   it('every sentence of a document with >= 2 sentences is used in A or as a positive B', () => {
     for (const segments of ['single-sentence', 'multi-sentence'] as const) {
-      const docs = corpus(21, 80, 15, 1, 25);
+      const docs = tracedCorpus(21, 80, 15, 1, 25);
       const used = docs.map((s) => new Uint8Array(s.length));
       for (const p of nspPairs(docs, { segments, maxTokens, seed: 4 })) {
         for (let s = p.aSpan.start; s < p.aSpan.end; s++) used[p.aSpan.doc][s] = 1;
@@ -159,7 +132,7 @@ describe('nspPairs', () => {
   });
 
   it('is deterministic for a seed and changes with it', () => {
-    const docs = corpus(5, 50, 10, 1, 20);
+    const docs = tracedCorpus(5, 50, 10, 1, 20);
     const key = (ps: NspPair[]): string => ps.map((p) => `${p.isNext}:${[...p.a]}|${[...p.b]}`).join(';');
     const opts = { segments: 'multi-sentence', maxTokens, seed: 42 } as const;
     expect(key(nspPairs(docs, opts))).toBe(key(nspPairs(docs, opts)));
