@@ -118,25 +118,11 @@ export interface AsmKernels {
   ): void;
 }
 
+/** Drops the last element of a tuple type. */
+type DropLast<T extends unknown[]> = T extends [...infer Head, unknown] ? Head : never;
+
 /** sgemm's arguments without the scratch pointer (see asm/kernels.ts). */
-export type SgemmFn = (
-  batch: number,
-  M: number,
-  N: number,
-  K: number,
-  a: number,
-  ars: number,
-  acs: number,
-  sa: number,
-  b: number,
-  brs: number,
-  bcs: number,
-  sb: number,
-  c: number,
-  ldc: number,
-  sc: number,
-  accumulate: number,
-) => void;
+export type SgemmFn = (...args: DropLast<Parameters<AsmKernels['sgemm']>>) => void;
 
 export interface AsmInstance {
   exports: AsmKernels;
