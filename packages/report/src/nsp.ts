@@ -1,3 +1,8 @@
+/**
+ * The NSP ablation's figures and report (Liu et al. 2019, RoBERTa Tables 1 and 2, at small
+ * scale), from a results run directory of experiments/nsp alone.
+ */
+
 import type { TopLevelSpec } from 'vega-lite';
 import { BASELINE_COLOR, HEIGHT, PALETTE, WIDTH } from './chart-style.js';
 import {

@@ -1,3 +1,8 @@
+/**
+ * The scaling experiment's figures (Kaplan et al. 2020, Figure 1's three panels) and its
+ * markdown report, from a results run directory alone.
+ */
+
 import {
   computeFrontier,
   FLOPS_PER_PF_DAY,

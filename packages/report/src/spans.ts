@@ -1,3 +1,8 @@
+/**
+ * The span-corruption experiment's figures and report (Raffel et al. 2020, T5 Tables 6 and 7,
+ * at small scale), from a results run directory of experiments/spans alone.
+ */
+
 import type { TopLevelSpec } from 'vega-lite';
 import { HEIGHT, PALETTE, WIDTH } from './chart-style.js';
 import {
