@@ -9,70 +9,30 @@
  * Then the heads' shapes on Hugging Face's tiny test config, padding invariance, the
  * fine-tuning head, RoBERTa's no-NSP switch, dropout seeding and tensor leaks.
  */
-import fs from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+
 import type { ForwardContext } from '@pretrain-lab/layers';
 import { initBackend } from '@pretrain-lab/runtime';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { BERT, type BERTPretrainBatch, bertParamCount, resolveBERTConfig } from './bert.js';
-import { type Flat, flatData, toleranceRatio } from './testing/fixtures.js';
+import {
+  bertFixtureBatch,
+  bertFromFixture,
+  flatData,
+  loadBERTFixture,
+  toleranceRatio,
+} from './testing/fixtures.js';
 
 beforeAll(async () => {
   await initBackend();
 });
-
-interface BERTFixture {
-  config: {
-    vocabSize: number;
-    maxLen: number;
-    typeVocabSize: number;
-    dModel: number;
-    numLayers: number;
-    numHeads: number;
-    dFF: number;
-    layerNormEps: number;
-    batchSize: number;
-    preNorm: boolean;
-  };
-  params: Record<string, Flat>;
-  inputs: { inputIds: Flat; tokenTypeIds: Flat; attentionMask: Flat; mlmLabels: Flat; nspLabels: Flat };
-  mlmLogits: Flat;
-  nspLogits: Flat;
-  losses: { mlm: number; nsp: number; total: number };
-  grads: Record<string, number[]>;
-}
-
-const fixtureDir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures');
-const loadFixture = (variant: 'postnorm' | 'prenorm'): BERTFixture =>
-  JSON.parse(fs.readFileSync(path.join(fixtureDir, `bert-tiny-${variant}.json`), 'utf8')) as BERTFixture;
-
-function bertFromFixture(fx: BERTFixture): BERT {
-  const { batchSize: _, ...c } = fx.config;
-  const model = new BERT(resolveBERTConfig({ ...c, dropout: 0 }), 0);
-  model.params.assign(Object.fromEntries(Object.entries(fx.params).map(([k, v]) => [k, flatData(v)])));
-  return model;
-}
-
-function fixtureBatch(fx: BERTFixture): BERTPretrainBatch {
-  const i = fx.inputs;
-  const t2 = (f: Flat) => tf.tensor2d(f.data, f.shape as [number, number], 'int32');
-  return {
-    inputIds: t2(i.inputIds),
-    tokenTypeIds: t2(i.tokenTypeIds),
-    attentionMask: t2(i.attentionMask),
-    mlmLabels: t2(i.mlmLabels),
-    nspLabels: tf.tensor1d(i.nspLabels.data, 'int32'),
-  };
-}
 
 const disposeBatch = (b: BERTPretrainBatch) =>
   tf.dispose(Object.values(b).filter((t): t is tf.Tensor => t instanceof tf.Tensor));
 
 for (const variant of ['postnorm', 'prenorm'] as const) {
   describe(`BERT parity with PyTorch (${variant})`, () => {
-    const fx = loadFixture(variant);
+    const fx = loadBERTFixture(variant);
 
     it('has exactly the reference parameter names and shapes', () => {
       const model = bertFromFixture(fx);
@@ -83,7 +43,7 @@ for (const variant of ['postnorm', 'prenorm'] as const) {
 
     it('matches MLM and NSP logits and the losses', async () => {
       const model = bertFromFixture(fx);
-      const batch = fixtureBatch(fx);
+      const batch = bertFixtureBatch(fx);
       const h = model.encode(batch.inputIds, batch.tokenTypeIds, batch.attentionMask);
       const mlm = model.mlmLogits(h);
       const nsp = model.nspLogits(h);
@@ -129,7 +89,7 @@ for (const variant of ['postnorm', 'prenorm'] as const) {
 
     it('matches the gradient of every parameter', async () => {
       const model = bertFromFixture(fx);
-      const batch = fixtureBatch(fx);
+      const batch = bertFixtureBatch(fx);
       const { value, grads } = tf.variableGrads(
         () => model.pretrainLoss(batch).loss,
         [...model.params.vars.values()],

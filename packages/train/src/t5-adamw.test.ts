@@ -6,20 +6,15 @@
  * Float32; losses to 1e-5 absolute, norms to 1e-6 + 1e-4 relative, parameters to 1e-5 absolute +
  * 1e-3 relative (as the GPT optimizer test).
  */
-import fs from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+
 import { resolveT5Config, T5 } from '@pretrain-lab/models';
-import { type Flat, flatData } from '@pretrain-lab/models/testing';
+import { type Flat, flatData, loadFixtureJSON } from '@pretrain-lab/models/testing';
 import { initBackend } from '@pretrain-lab/runtime';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { expectAdamWParity } from './testing/optimizer-parity.js';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const fx = JSON.parse(
-  fs.readFileSync(path.join(here, '..', '..', 'models', 'src', 'fixtures', 't5-tiny.json'), 'utf8'),
-) as {
+const fx = loadFixtureJSON<{
   config: Parameters<typeof resolveT5Config>[0];
   params: Record<string, Flat>;
   inputIds: Flat;
@@ -34,7 +29,7 @@ const fx = JSON.parse(
     steps: number;
   };
   train: { losses: number[]; gradNorms: number[]; paramsAfter: Record<string, number[]> };
-};
+}>('t5-tiny');
 
 beforeAll(async () => {
   await initBackend();

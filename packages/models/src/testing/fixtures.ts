@@ -5,6 +5,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import * as tf from '@tensorflow/tfjs';
+import { BERT, type BERTPretrainBatch, resolveBERTConfig } from '../bert.js';
 import { GPT, resolveGPTConfig } from '../gpt.js';
 
 export interface Flat {
@@ -85,4 +87,64 @@ export function toleranceRatio(
   for (let i = 0; i < a.length; i++)
     worst = Math.max(worst, Math.abs(a[i] - b[i]) / (atol + rtol * Math.abs(b[i])));
   return worst;
+}
+
+/** Any committed fixture by name (packages/models/src/fixtures/<name>.json). */
+export function loadFixtureJSON<T>(name: string): T {
+  return JSON.parse(fs.readFileSync(path.join(here, '..', 'fixtures', `${name}.json`), 'utf8')) as T;
+}
+
+/** The fixtures written by tools/reference/bert.py. */
+export interface BERTFixture {
+  config: {
+    vocabSize: number;
+    maxLen: number;
+    typeVocabSize: number;
+    dModel: number;
+    numLayers: number;
+    numHeads: number;
+    dFF: number;
+    layerNormEps: number;
+    batchSize: number;
+    preNorm: boolean;
+  };
+  params: Record<string, Flat>;
+  inputs: { inputIds: Flat; tokenTypeIds: Flat; attentionMask: Flat; mlmLabels: Flat; nspLabels: Flat };
+  mlmLogits: Flat;
+  nspLogits: Flat;
+  losses: { mlm: number; nsp: number; total: number };
+  grads: Record<string, number[]>;
+  optimizer: {
+    lr: number;
+    betas: [number, number];
+    eps: number;
+    weightDecay: number;
+    gradClip: number;
+    steps: number;
+  };
+  train: { losses: number[]; gradNorms: number[]; paramsAfter: Record<string, number[]> };
+}
+
+export const loadBERTFixture = (variant: 'postnorm' | 'prenorm'): BERTFixture =>
+  loadFixtureJSON(`bert-tiny-${variant}`);
+
+/** Our BERT with the fixture's config (no dropout) and weights. */
+export function bertFromFixture(fx: BERTFixture): BERT {
+  const { batchSize: _, ...c } = fx.config;
+  const model = new BERT(resolveBERTConfig({ ...c, dropout: 0 }), 0);
+  model.params.assign(Object.fromEntries(Object.entries(fx.params).map(([k, v]) => [k, flatData(v)])));
+  return model;
+}
+
+/** The fixture's padded pretraining batch as tensors (the caller disposes them). */
+export function bertFixtureBatch(fx: BERTFixture): BERTPretrainBatch {
+  const i = fx.inputs;
+  const t2 = (f: Flat) => tf.tensor2d(f.data, f.shape as [number, number], 'int32');
+  return {
+    inputIds: t2(i.inputIds),
+    tokenTypeIds: t2(i.tokenTypeIds),
+    attentionMask: t2(i.attentionMask),
+    mlmLabels: t2(i.mlmLabels),
+    nspLabels: tf.tensor1d(i.nspLabels.data, 'int32'),
+  };
 }
