@@ -9,8 +9,8 @@
  */
 
 import { ops } from '@pretrain-lab/runtime';
-import * as tf from '@tensorflow/tfjs';
-import { dropout, type ForwardContext } from './dropout.js';
+import type * as tf from '@tensorflow/tfjs';
+import { dropout, dropoutDraw, type ForwardContext } from './dropout.js';
 import { Linear } from './linear.js';
 import type { ParamStore } from './params.js';
 
@@ -55,42 +55,27 @@ export class MultiHeadAttention {
     this.proj = new Linear(store, `${prefix}.c_proj`, C, C, { bias, std: cfg.projStd });
   }
 
-  /** [B, T, C] -> [B, H, T, D] */
-  private splitHeads(x: tf.Tensor, B: number, T: number): tf.Tensor4D {
-    return tf.transpose(tf.reshape(x, [B, T, this.cfg.numHeads, this.headDim]), [0, 2, 1, 3]);
-  }
-
   apply(
     x: tf.Tensor3D,
     ctx: ForwardContext,
     opts: { memory?: tf.Tensor3D; keyPadding?: tf.Tensor2D } = {},
   ): tf.Tensor3D {
-    const [B, T, C] = x.shape;
-    let q: tf.Tensor4D;
-    let k: tf.Tensor4D;
-    let v: tf.Tensor4D;
-    if (this.qkv) {
-      const fused = this.qkv.apply(x); // [B, T, 3C]
-      const [qs, ks, vs] = tf.split(fused, 3, -1); // 3 x [B, T, C]
-      q = this.splitHeads(qs, B, T);
-      k = this.splitHeads(ks, B, T);
-      v = this.splitHeads(vs, B, T);
-    } else {
-      const memory = opts.memory;
-      if (!memory) throw new Error('cross-attention needs memory');
-      const S = memory.shape[1];
-      q = this.splitHeads(this.q!.apply(x), B, T); // [B, H, T, D]
-      const [ks, vs] = tf.split(this.kv!.apply(memory), 2, -1); // 2 x [B, S, C]
-      k = this.splitHeads(ks, B, S); // [B, H, S, D]
-      v = this.splitHeads(vs, B, S);
-    }
     const rate = this.cfg.dropout ?? 0;
-    const y = ops.attention(q, k, v, {
+    const core = {
+      numHeads: this.cfg.numHeads,
       causal: this.cfg.causal,
       keyPadding: opts.keyPadding,
-      dropout: ctx.training && rate > 0 ? (p) => dropout(p, rate, ctx) : undefined,
-    }); // [B, H, T, D]
-    const merged = tf.reshape(tf.transpose(y, [0, 2, 1, 3]), [B, T, C]); // [B, T, C]
-    return dropout(this.proj.apply(merged) as tf.Tensor3D, rate, ctx); // [B, T, C]
+      dropout: dropoutDraw(rate, ctx),
+    };
+    let y: tf.Tensor3D; // [B, T, C], heads merged
+    if (this.qkv) {
+      y = ops.attentionCore({ qkv: this.qkv.apply(x) as tf.Tensor3D }, core); // from [B, T, 3C]
+    } else {
+      if (!opts.memory) throw new Error('cross-attention needs memory');
+      const q = this.q!.apply(x) as tf.Tensor3D; // [B, T, C]
+      const kv = this.kv!.apply(opts.memory) as tf.Tensor3D; // [B, S, 2C]
+      y = ops.attentionCore({ q, kv }, core);
+    }
+    return dropout(this.proj.apply(y) as tf.Tensor3D, rate, ctx); // [B, T, C]
   }
 }

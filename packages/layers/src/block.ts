@@ -3,6 +3,7 @@
  * BERT: LN(x + f(x))). Self-attention, optional cross-attention (decoder of an
  * encoder-decoder), feed-forward. Names follow GPT-2: ln_1, attn, (ln_cross, crossattention), ln_2, mlp.
  */
+import { ops } from '@pretrain-lab/runtime';
 import * as tf from '@tensorflow/tfjs';
 import { MultiHeadAttention } from './attention.js';
 import type { ForwardContext } from './dropout.js';
@@ -70,19 +71,71 @@ export class TransformerBlock {
     ctx: ForwardContext,
     opts: { keyPadding?: tf.Tensor2D; memory?: tf.Tensor3D; memoryPadding?: tf.Tensor2D } = {},
   ): tf.Tensor3D {
+    if (this.cfg.preNorm) {
+      const out = this.applyPreNorm(x, this.ln1.apply(x), null, ctx, opts);
+      return out.x;
+    }
+    // post-norm: LN(x + f(x)), the add and the norm as one fused op
+    let h = x;
+    for (const [norm, f] of this.sublayers(ctx, opts))
+      h = ops.residualLayerNorm(
+        h,
+        f(h),
+        norm.weight as tf.Tensor1D,
+        norm.bias as tf.Tensor1D,
+        norm.eps,
+      ).normed;
+    return h;
+  }
+
+  /**
+   * Pre-norm chain: x + f(LN(x)) per sublayer, given x and n = ln_1(x) already normalised. Each
+   * residual add is fused with the LayerNorm that follows it (the next sublayer's, or `next`'s:
+   * the next block's ln_1 or the final ln_f), so the stream needs no separate add or norm op.
+   * Returns the new stream x and n = next(x) (n is null when `next` is null).
+   */
+  applyPreNorm(
+    x: tf.Tensor3D,
+    n: tf.Tensor3D,
+    next: LayerNorm | null,
+    ctx: ForwardContext,
+    opts: { keyPadding?: tf.Tensor2D; memory?: tf.Tensor3D; memoryPadding?: tf.Tensor2D } = {},
+  ): { x: tf.Tensor3D; n: tf.Tensor3D | null } {
+    const subs = this.sublayers(ctx, opts);
+    let h = x;
+    let normed: tf.Tensor3D | null = n;
+    for (let i = 0; i < subs.length; i++) {
+      const delta = subs[i][1](normed!); // f(LN(h))
+      const norm = i + 1 < subs.length ? subs[i + 1][0] : next;
+      if (!norm) {
+        h = tf.add(h, delta) as tf.Tensor3D;
+        normed = null;
+      } else {
+        const r = ops.residualLayerNorm(
+          h,
+          delta,
+          norm.weight as tf.Tensor1D,
+          norm.bias as tf.Tensor1D,
+          norm.eps,
+        );
+        h = r.sum;
+        normed = r.normed;
+      }
+    }
+    return { x: h, n: normed };
+  }
+
+  private sublayers(
+    ctx: ForwardContext,
+    opts: { keyPadding?: tf.Tensor2D; memory?: tf.Tensor3D; memoryPadding?: tf.Tensor2D },
+  ): [LayerNorm, (h: tf.Tensor3D) => tf.Tensor3D][] {
     const selfAttn = (h: tf.Tensor3D) => this.attn.apply(h, ctx, { keyPadding: opts.keyPadding });
     const crossAttn = (h: tf.Tensor3D) =>
       this.crossAttn!.apply(h, ctx, { memory: opts.memory, keyPadding: opts.memoryPadding });
     const ff = (h: tf.Tensor3D) => this.mlp.apply(h, ctx);
-    const sublayers: [LayerNorm, (h: tf.Tensor3D) => tf.Tensor3D][] = [[this.ln1, selfAttn]];
-    if (this.crossAttn && this.lnCross) sublayers.push([this.lnCross, crossAttn]);
-    sublayers.push([this.ln2, ff]);
-    let h = x;
-    for (const [norm, f] of sublayers) {
-      h = this.cfg.preNorm
-        ? (tf.add(h, f(norm.apply(h))) as tf.Tensor3D) // x + f(LN(x))
-        : norm.apply(tf.add(h, f(h)) as tf.Tensor3D); // LN(x + f(x))
-    }
-    return h;
+    const subs: [LayerNorm, (h: tf.Tensor3D) => tf.Tensor3D][] = [[this.ln1, selfAttn]];
+    if (this.crossAttn && this.lnCross) subs.push([this.lnCross, crossAttn]);
+    subs.push([this.ln2, ff]);
+    return subs;
   }
 }

@@ -23,3 +23,9 @@ export function dropout<T extends tf.Tensor>(x: T, rate: number, ctx: ForwardCon
   const seed = opSeed(ctx.seed, 'dropout', ctx.site++);
   return tf.dropout(x, rate, undefined, seed) as T;
 }
+
+/** The rate and seed a dropout site would use (advancing the site counter), for ops that apply it inside a fused kernel; undefined when off. */
+export function dropoutDraw(rate: number, ctx: ForwardContext): { rate: number; seed: number } | undefined {
+  if (!ctx.training || rate <= 0) return undefined;
+  return { rate, seed: opSeed(ctx.seed, 'dropout', ctx.site++) };
+}

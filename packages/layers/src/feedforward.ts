@@ -1,4 +1,3 @@
-import { ops } from '@pretrain-lab/runtime';
 import type * as tf from '@tensorflow/tfjs';
 import { dropout, type ForwardContext } from './dropout.js';
 import { Linear } from './linear.js';
@@ -20,7 +19,7 @@ export class FeedForward {
     this.proj = new Linear(store, `${prefix}.c_proj`, dFF, dModel, { std: projStd });
   }
   apply(x: tf.Tensor3D, ctx: ForwardContext): tf.Tensor3D {
-    const h = ops.gelu(this.fc.apply(x)); // [B, T, dFF]
+    const h = this.fc.apply(x, { activation: 'gelu' }); // [B, T, dFF], GELU fused onto the product
     return dropout(this.proj.apply(h) as tf.Tensor3D, this.rate, ctx); // [B, T, C]
   }
 }

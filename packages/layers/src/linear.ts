@@ -22,7 +22,13 @@ export class Linear {
     });
     this.bias = opts.bias === false ? null : store.create(`${prefix}.bias`, [outDim], { kind: 'zeros' });
   }
-  apply(x: tf.Tensor): tf.Tensor {
-    return ops.linear(x, this.weight as tf.Tensor2D, (this.bias ?? undefined) as tf.Tensor1D | undefined); // [..., out]
+  /** [..., in] -> [..., out]; `activation: 'gelu'` fuses GELU onto the output. */
+  apply(x: tf.Tensor, opts: { activation?: 'gelu' } = {}): tf.Tensor {
+    return ops.linear(
+      x,
+      this.weight as tf.Tensor2D,
+      (this.bias ?? undefined) as tf.Tensor1D | undefined,
+      opts,
+    ); // [..., out]
   }
 }

@@ -6,11 +6,10 @@
  *   (the table lives in the first layer of a stack and is shared by all its layers), plus the
  *   causal and key-padding masks. The caller builds that bias once per stack (`positionBias`,
  *   `causalBias`, `keyPaddingBias`) and passes the sum to every layer.
- * Written with plain tf ops rather than runtime `ops.attention`, whose signature has no score
- * bias and always scales by 1/sqrt(D).
  */
+import { ops } from '@pretrain-lab/runtime';
 import * as tf from '@tensorflow/tfjs';
-import { dropout, type ForwardContext } from './dropout.js';
+import { dropoutDraw, type ForwardContext } from './dropout.js';
 import { Linear } from './linear.js';
 import type { ParamStore } from './params.js';
 
@@ -139,15 +138,12 @@ export class T5Attention {
     });
   }
 
-  /** [B, L, H*D] -> [B, H, L, D] */
-  private splitHeads(x: tf.Tensor, B: number, L: number): tf.Tensor4D {
-    return tf.transpose(tf.reshape(x, [B, L, this.cfg.numHeads, this.cfg.dKV]), [0, 2, 1, 3]);
-  }
-
   /**
    * x [B, T, C] -> [B, T, C]. Self-attention, or cross-attention when `memory` [B, S, C] is given.
    * `bias` (broadcastable to [B, H, T, S]) is added to the scores: position bias and masks.
    * No dropout on the output: the residual dropout belongs to the caller's sublayer.
+   * The core (scores, bias, softmax, dropout, values, merged heads) is one fused op (runtime
+   * ops.attentionCore) with scale 1: T5 folds 1/sqrt(dKV) into q's init.
    */
   apply(
     x: tf.Tensor3D,
@@ -158,15 +154,25 @@ export class T5Attention {
       const [B, T] = x.shape;
       const kv = opts.memory ?? x;
       const S = kv.shape[1];
-      const q = this.splitHeads(this.q.apply(x), B, T); // [B, H, T, D]
-      const k = this.splitHeads(this.k.apply(kv), B, S); // [B, H, S, D]
-      const v = this.splitHeads(this.v.apply(kv), B, S); // [B, H, S, D]
-      let scores: tf.Tensor = tf.matMul(q, k, false, true); // [B, H, T, S], unscaled (T5)
-      if (opts.bias) scores = tf.add(scores, opts.bias);
-      const probs = dropout(tf.softmax(scores, -1), this.cfg.dropout ?? 0, ctx); // [B, H, T, S]
-      const y = tf.matMul(probs, v); // [B, H, T, D]
-      const merged = tf.reshape(tf.transpose(y, [0, 2, 1, 3]), [B, T, this.inner]); // [B, T, H*D]
-      return this.o.apply(merged) as tf.Tensor3D; // [B, T, C]
+      const H = this.cfg.numHeads;
+      let bias: tf.Tensor4D | undefined;
+      if (opts.bias) {
+        const b =
+          opts.bias.rank === 4 ? opts.bias : tf.reshape(opts.bias, [1, 1, ...opts.bias.shape.slice(-2)]);
+        const b0 = b.shape[0] === B ? B : 1;
+        bias = (
+          b.shape.join() === [b0, H, T, S].join() ? b : tf.broadcastTo(b, [b0, H, T, S])
+        ) as tf.Tensor4D;
+      }
+      const y = ops.attentionCore(
+        {
+          q: this.q.apply(x) as tf.Tensor3D, // [B, T, H*D]
+          k: this.k.apply(kv) as tf.Tensor3D, // [B, S, H*D]
+          v: this.v.apply(kv) as tf.Tensor3D,
+        },
+        { numHeads: H, scale: 1, bias, dropout: dropoutDraw(this.cfg.dropout ?? 0, ctx) },
+      ); // [B, T, H*D]
+      return this.o.apply(y) as tf.Tensor3D; // [B, T, C]
     });
   }
 }

@@ -209,11 +209,13 @@ export class BERTEmbeddings {
 
   /** ids, types int32 [B, T] -> [B, T, C]. */
   apply(ids: tf.Tensor2D, types: tf.Tensor2D, ctx: ForwardContext): tf.Tensor3D {
-    const [, T] = ids.shape;
-    const x = tf.add(
-      tf.add(this.word.apply(ids), this.position.apply(T)),
-      this.tokenType.apply(types),
-    ) as tf.Tensor3D; // [B, T, C]
+    const x = ops.embed(
+      this.word.weight as tf.Tensor2D,
+      ids,
+      this.position.weight as tf.Tensor2D,
+      this.tokenType.weight as tf.Tensor2D,
+      types,
+    ); // [B, T, C]: word[ids] + position[t] + tokenType[types], one fused op
     return dropout(this.norm.apply(x), this.cfg.dropout, ctx); // [B, T, C]
   }
 }
@@ -235,10 +237,24 @@ export class BERTMLMHead {
     this.bias = store.create(`${prefix}.bias`, [cfg.vocabSize], { kind: 'zeros' });
   }
 
+  /** h [..., C] -> the transformed states LN(GELU(dense h)) [..., C] that the decoder projects. */
+  transform<T extends tf.Tensor>(h: T): T {
+    return this.norm.apply(this.dense.apply(h, { activation: 'gelu' }) as T); // [..., C]
+  }
+
   /** h [..., C] -> logits [..., V]. */
   apply<T extends tf.Tensor>(h: T): T {
-    const t = this.norm.apply(ops.gelu(this.dense.apply(h))); // [..., C]
-    return tf.add(ops.projectToVocab(t, this.decoder.weight as tf.Tensor2D), this.bias) as T; // [..., V]
+    return tf.add(ops.projectToVocab(this.transform(h), this.decoder.weight as tf.Tensor2D), this.bias) as T; // [..., V]
+  }
+
+  /** Mean cross-entropy of the logits against labels (< 0 ignored): projection and loss fused. */
+  loss(h: tf.Tensor, labels: tf.Tensor): tf.Scalar {
+    return ops.vocabCrossEntropy(
+      this.transform(h),
+      this.decoder.weight as tf.Tensor2D,
+      labels,
+      this.bias as tf.Tensor1D,
+    );
   }
 }
 
@@ -374,8 +390,7 @@ export class BERT {
       if (picked.length === 0) picked.push(0); // keep shapes valid; its label is ignored below
       const rows = tf.tensor1d(picked, 'int32');
       const hPicked = tf.gather(tf.reshape(h, [-1, C]), rows) as tf.Tensor2D; // [M, C]
-      const logits = this.mlmHead!.apply(hPicked); // [M, V]
-      const mlm = ops.crossEntropy(logits, tf.gather(tf.reshape(batch.mlmLabels, [-1]), rows) as tf.Tensor1D);
+      const mlm = this.mlmHead!.loss(hPicked, tf.gather(tf.reshape(batch.mlmLabels, [-1]), rows)); // over [M, V] logits
       if (!batch.nspLabels) return [mlm];
       return [mlm, ops.crossEntropy(this.nspLogits(h), batch.nspLabels)];
     }) as tf.Scalar[];

@@ -95,35 +95,43 @@ export class GPT {
       : this.params.create('lm_head.weight', [c.vocabSize, c.dModel], { kind: 'normal', std: 0.02 });
   }
 
-  /** ids int32 [B, T] -> logits [B, T, vocabSize]. */
-  forward(ids: tf.Tensor2D, ctx: ForwardContext = inference()): tf.Tensor3D {
+  /** ids int32 [B, T] -> final hidden states ln_f(x) [B, T, C]. */
+  hidden(ids: tf.Tensor2D, ctx: ForwardContext = inference()): tf.Tensor3D {
     return tf.tidy(() => {
       const [, T] = ids.shape;
       if (T > this.config.seqLen)
         throw new Error(`input length ${T} exceeds the context length ${this.config.seqLen}`);
-      const tok = this.wte.apply(ids); // [B, T, C]
-      const pos = this.wpe.apply(T); // [T, C]
-      let x = tf.add(tok, pos) as tf.Tensor3D; // [B, T, C]
+      let x = ops.embed(this.wte.weight as tf.Tensor2D, ids, this.wpe.weight as tf.Tensor2D); // [B, T, C]: wte[ids] + wpe[t]
       if (ctx.training && this.config.dropout > 0)
         x = tf.dropout(x, this.config.dropout, undefined, ctx.seed) as tf.Tensor3D;
-      for (const block of this.blocks) x = block.apply(x, ctx); // [B, T, C]
-      x = this.lnF.apply(x); // [B, T, C]
-      return this.lmHead
-        ? (ops.projectToVocab(x, this.lmHead as tf.Tensor2D) as tf.Tensor3D)
-        : this.wte.project(x); // [B, T, V]
+      // Pre-norm blocks; each residual add is fused with the next LayerNorm (the last with ln_f).
+      let n = (this.blocks.length > 0 ? this.blocks[0].ln1 : this.lnF).apply(x); // [B, T, C]
+      for (let i = 0; i < this.blocks.length; i++) {
+        const next = i + 1 < this.blocks.length ? this.blocks[i + 1].ln1 : this.lnF;
+        const out = this.blocks[i].applyPreNorm(x, n, next, ctx);
+        x = out.x;
+        n = out.n!;
+      }
+      return n; // ln_f(x)
     });
   }
 
-  /** Mean next-token cross-entropy. inputs, targets: int32 [B, T]; targets < 0 are ignored. */
+  /** The output matrix [vocabSize, dModel]: wte when tied, lm_head otherwise. */
+  private outputTable(): tf.Tensor2D {
+    return (this.lmHead ?? this.wte.weight) as tf.Tensor2D;
+  }
+
+  /** ids int32 [B, T] -> logits [B, T, vocabSize]. */
+  forward(ids: tf.Tensor2D, ctx: ForwardContext = inference()): tf.Tensor3D {
+    return tf.tidy(() => ops.projectToVocab(this.hidden(ids, ctx), this.outputTable()) as tf.Tensor3D);
+  }
+
+  /**
+   * Mean next-token cross-entropy. inputs, targets: int32 [B, T]; targets < 0 are ignored.
+   * The projection onto the vocabulary and the loss are one fused op (no logits kept around).
+   */
   loss(inputs: tf.Tensor2D, targets: tf.Tensor2D, ctx: ForwardContext = inference()): tf.Scalar {
-    return tf.tidy(() => {
-      const logits = this.forward(inputs, ctx); // [B, T, V]
-      const V = this.config.vocabSize;
-      return ops.crossEntropy(
-        tf.reshape(logits, [-1, V]) as tf.Tensor2D,
-        tf.reshape(targets, [-1]) as tf.Tensor1D,
-      );
-    });
+    return tf.tidy(() => ops.vocabCrossEntropy(this.hidden(inputs, ctx), this.outputTable(), targets));
   }
 
   /** Per-token log-probabilities of `ids[1:]` given their prefixes (one sequence). */

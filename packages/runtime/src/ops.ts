@@ -8,7 +8,21 @@
  * path for every other backend.
  */
 import * as tf from '@tensorflow/tfjs';
+import { setLayerNorm } from './blocks.js';
+import { BK } from './kernels/blocks.js';
 import { fusedActive, K, runFused } from './kernels/fused.js';
+import { blocksActive, runBlock } from './kernels/register-blocks.js';
+
+export {
+  type AdamWAllStep,
+  type AttentionCoreOptions,
+  type AttentionInputs,
+  adamwUpdateAll,
+  attentionCore,
+  embed,
+  residualLayerNorm,
+  vocabCrossEntropy,
+} from './blocks.js';
 
 const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
 
@@ -45,24 +59,34 @@ export function layerNorm<T extends tf.Tensor>(x: T, gamma: tf.Tensor1D, beta: t
   });
 }
 
-/** x @ w + b over the last axis of x: [..., in] x [in, out] -> [..., out]. */
-export function linear(x: tf.Tensor, w: tf.Tensor2D, b?: tf.Tensor1D): tf.Tensor {
+/**
+ * act(x @ w + b) over the last axis of x: [..., in] x [in, out] -> [..., out]; `activation`
+ * 'gelu' applies GELU (tanh form). One fused kernel forward and one backward on wasm (the
+ * bias and the activation ride on the sgemm's output), the composite form elsewhere.
+ */
+export function linear(
+  x: tf.Tensor,
+  w: tf.Tensor2D,
+  b?: tf.Tensor1D,
+  opts: { activation?: 'gelu' } = {},
+): tf.Tensor {
+  const act = opts.activation ?? 'none';
+  if (
+    blocksActive() &&
+    x.dtype === 'float32' &&
+    w.dtype === 'float32' &&
+    (!b || (b.dtype === 'float32' && b.rank === 1 && b.size === w.shape[1])) &&
+    x.shape[x.rank - 1] === w.shape[0]
+  ) {
+    return runBlock(BK.linear, b ? [x, w, b] : [x, w], { act, hasBias: !!b })[0];
+  }
   return tf.tidy(() => {
     const inDim = x.shape[x.rank - 1];
     const lead = x.shape.slice(0, -1);
     const x2 = tf.reshape(x, [-1, inDim]); // [N, in]
-    if (
-      b &&
-      fusedActive() &&
-      x.dtype === 'float32' &&
-      w.dtype === 'float32' &&
-      b.rank === 1 &&
-      b.size === w.shape[1]
-    ) {
-      return tf.reshape(runFused(K.linear, { x: x2, w, b }), [...lead, w.shape[1]]); // bias folded into the sgemm
-    }
     const y2 = b ? tf.add(tf.matMul(x2, w), b) : tf.matMul(x2, w); // [N, out]
-    return tf.reshape(y2, [...lead, w.shape[1]]);
+    const y = tf.reshape(y2, [...lead, w.shape[1]]);
+    return act === 'gelu' ? gelu(y) : y;
   });
 }
 
@@ -218,3 +242,5 @@ export function sumOfSquares(xs: tf.Tensor[]): tf.Scalar {
     () => (xs.length === 0 ? tf.scalar(0) : tf.addN(xs.map((x) => tf.sum(tf.square(x))))) as tf.Scalar,
   );
 }
+
+setLayerNorm(layerNorm);

@@ -63,20 +63,55 @@ export class AdamW {
     this.step += 1;
     const bc1 = 1 - beta1 ** this.step;
     const bc2Sqrt = Math.sqrt(1 - beta2 ** this.step);
+    // As torch: a parameter the loss does not reach (grad None) is skipped, decay included
+    // (e.g. BERT's pooler when pretraining without NSP); the norm covers the gradients given.
+    const names = [...this.params.keys()].filter((n) => grads.has(n));
+    const all =
+      names.length !== grads.size
+        ? null
+        : ops.adamwUpdateAll(
+            names.map((n) => this.params.get(n)!),
+            names.map((n) => this.m.get(n)!),
+            names.map((n) => this.v.get(n)!),
+            names.map((n) => grads.get(n)!),
+            {
+              lr,
+              beta1,
+              beta2,
+              eps,
+              bc1,
+              bc2Sqrt,
+              gradClip,
+              decays: names.map((n) => (this.noDecay.has(n) ? 0 : this.cfg.weightDecay)),
+            },
+          );
+    if (all) {
+      // One kernel for the whole step (norm, clip, every update) on the fused backend.
+      names.forEach((n, i) => {
+        this.m.get(n)!.assign(all.m[i]);
+        this.v.get(n)!.assign(all.v[i]);
+        this.params.get(n)!.assign(all.p[i]);
+      });
+      tf.dispose([...all.p, ...all.m, ...all.v]);
+      return all.norm;
+    }
     const norm = AdamW.globalNorm(grads);
     tf.tidy(() => {
       const clip =
         gradClip > 0 ? (tf.minimum(1, tf.div(gradClip, tf.add(norm, 1e-6))) as tf.Scalar) : undefined;
-      for (const [name, p] of this.params) {
-        const g = grads.get(name);
-        // As torch: a parameter the loss does not reach (grad None) is skipped, decay included
-        // (e.g. BERT's pooler when pretraining without NSP).
-        if (!g) continue;
+      for (const name of names) {
+        const p = this.params.get(name)!;
         const m = this.m.get(name)!;
         const v = this.v.get(name)!;
         const weightDecay = this.noDecay.has(name) ? 0 : this.cfg.weightDecay;
-        // One fused kernel on the wasm backend, the composite formula elsewhere (runtime ops).
-        const next = ops.adamwUpdate(p, m, v, g, { lr, beta1, beta2, eps, weightDecay, bc1, bc2Sqrt }, clip);
+        const next = ops.adamwUpdate(
+          p,
+          m,
+          v,
+          grads.get(name)!,
+          { lr, beta1, beta2, eps, weightDecay, bc1, bc2Sqrt },
+          clip,
+        );
         m.assign(next.m);
         v.assign(next.v);
         p.assign(next.p);

@@ -94,6 +94,23 @@ export interface AsmKernels {
     stepSize: number,
   ): void;
   sumSquares(x: number, n: number): number;
+  /**
+   * Native set only (the wasm set folds bias and padding in first, see blocks.ts):
+   * p = softmax(scale x + bias + causal and padding masks) over [B, H, T, S] rows.
+   */
+  attnSoftmaxMaskedFwd?(
+    x: number,
+    p: number,
+    B: number,
+    H: number,
+    T: number,
+    S: number,
+    scale: number,
+    causal: number,
+    bias: number,
+    biasBatched: number,
+    pad: number,
+  ): void;
   copyBlocks(
     src: number,
     dst: number,

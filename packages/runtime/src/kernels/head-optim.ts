@@ -1,0 +1,204 @@
+/**
+ * Fused kernels at the two ends of a training step: the vocabulary projection with its
+ * softmax cross-entropy (logits = h @ table^T + bias, mean loss over targets >= 0; only the
+ * rows with a target are projected, so an MLM loss costs its masked positions only), and
+ * AdamW over every parameter in one kernel (global norm, clip coefficient, update), as
+ * packages/train's AdamW and torch.optim.AdamW + clip_grad_norm_ compute them.
+ */
+import type * as tf from '@tensorflow/tfjs';
+import type { AsmInstance } from './asm-module.js';
+import { blockKernels, inputNames } from './blocks.js';
+import { offsetOf, type WasmBackendInternals } from './wasm-internals.js';
+
+const { Scratch, f32, i32, named } = blockKernels;
+type Args = Parameters<tf.KernelFunc>[0];
+type TI = tf.TensorInfo;
+const size = (s: number[]): number => s.reduce((a, b) => a * b, 1);
+
+/** Rows with a target >= 0, and those targets as int32 (float targets as asm's readTarget). */
+function validRows(backend: WasmBackendInternals, targets: TI): { rows: Int32Array; tgt: Int32Array } {
+  const n = size(targets.shape);
+  const raw =
+    targets.dtype === 'int32'
+      ? i32(backend, offsetOf(backend, targets), n)
+      : f32(backend, offsetOf(backend, targets), n);
+  const rows: number[] = [];
+  const tgt: number[] = [];
+  for (let r = 0; r < n; r++) {
+    const v = raw[r];
+    if (!(v >= 0)) continue;
+    rows.push(r);
+    tgt.push(v >= 2147483520 ? 2147483647 : Math.trunc(v));
+  }
+  return { rows: Int32Array.from(rows), tgt: Int32Array.from(tgt) };
+}
+
+/** Copies the chosen rows of h [N, C] into scratch [rows, C] (or uses h when every row is chosen). */
+function compactRows(
+  asm: AsmInstance,
+  sc: InstanceType<typeof Scratch>,
+  h: number,
+  N: number,
+  C: number,
+  rows: Int32Array,
+): number {
+  if (rows.length === N) return h;
+  const out = sc.floats(rows.length * C);
+  for (let i = 0; i < rows.length; i++)
+    asm.exports.copyBlocks(h + 4 * rows[i] * C, out + 4 * i * C, 1, 1, 4 * C, 0, 0, 0, 0);
+  return out;
+}
+
+function vocabCEFwd(asm: AsmInstance) {
+  return (args: Args): TI[] => {
+    const backend = args.backend as WasmBackendInternals;
+    const { hasBias } = args.attrs as unknown as { hasBias: boolean };
+    const { h, table, targets, bias } = named(args.inputs, inputNames.vocabCE({ hasBias }));
+    const [V, C] = table.shape;
+    const N = C === 0 ? 0 : size(h.shape) / C;
+    const { rows, tgt } = validRows(backend, targets);
+    const M = rows.length;
+    const loss = backend.makeOutput([], 'float32');
+    const logits = backend.makeOutput([M, V], 'float32');
+    const sc = new Scratch(backend);
+    try {
+      const tp = sc.floats(Math.max(1, M));
+      const work = sc.floats(64);
+      const hc = compactRows(asm, sc, offsetOf(backend, h), N, C, rows);
+      i32(backend, tp, M).set(tgt);
+      const lo = offsetOf(backend, logits);
+      let value = 0;
+      if (M > 0 && V > 0) {
+        if (hasBias) asm.exports.broadcastRows(offsetOf(backend, bias), lo, M, V);
+        if (C > 0)
+          asm.sgemm(1, M, V, C, hc, C, 1, 0, offsetOf(backend, table), 1, C, 0, lo, V, 0, hasBias ? 1 : 0);
+        else if (!hasBias) f32(backend, lo, M * V).fill(0);
+        value = asm.exports.crossEntropyFwd(lo, tp, 1, M, V, work);
+      }
+      f32(backend, offsetOf(backend, loss), 1)[0] = value;
+    } finally {
+      sc.free();
+    }
+    return [loss, logits];
+  };
+}
+
+function vocabCEBwd(asm: AsmInstance) {
+  return (args: Args): TI[] => {
+    const backend = args.backend as WasmBackendInternals;
+    const { h, table, targets, logits, dy } = args.inputs as Record<string, TI>;
+    const { hasBias } = args.attrs as unknown as { hasBias: boolean };
+    const [V, C] = table.shape;
+    const N = C === 0 ? 0 : size(h.shape) / C;
+    const dh = backend.makeOutput(h.shape, 'float32');
+    const dt = backend.makeOutput(table.shape, 'float32');
+    const db = hasBias ? backend.makeOutput([V], 'float32') : null;
+    const { rows, tgt } = validRows(backend, targets);
+    const M = rows.length;
+    const sc = new Scratch(backend);
+    try {
+      const tp = sc.floats(Math.max(1, M));
+      const work = sc.floats(Math.max(64, 2 * V + 4));
+      const dl = sc.floats(Math.max(1, M * V));
+      const hc = compactRows(asm, sc, offsetOf(backend, h), N, C, rows);
+      const dhc = M === N ? offsetOf(backend, dh) : sc.floats(Math.max(1, M * C));
+      i32(backend, tp, M).set(tgt);
+      const g = f32(backend, offsetOf(backend, dy), 1)[0];
+      const dto = offsetOf(backend, dt);
+      if (M > 0 && V > 0) asm.exports.crossEntropyBwd(offsetOf(backend, logits), tp, 1, M, V, g, dl, work);
+      if (M > 0 && C > 0) {
+        if (V > 0) asm.sgemm(1, M, C, V, dl, V, 1, 0, offsetOf(backend, table), C, 1, 0, dhc, C, 0, 0);
+        else f32(backend, dhc, M * C).fill(0);
+      }
+      if (V * C > 0) {
+        if (M > 0) asm.sgemm(1, V, C, M, dl, 1, V, 0, hc, C, 1, 0, dto, C, 0, 0);
+        else f32(backend, dto, V * C).fill(0);
+      }
+      if (db && V > 0) {
+        if (M > 0) asm.exports.colSum(dl, offsetOf(backend, db), M, V, work);
+        else f32(backend, offsetOf(backend, db), V).fill(0);
+      }
+      if (M !== N) {
+        const out = f32(backend, offsetOf(backend, dh), N * C).fill(0);
+        const src = f32(backend, dhc, M * C);
+        for (let i = 0; i < M; i++) out.set(src.subarray(i * C, i * C + C), rows[i] * C);
+      }
+    } finally {
+      sc.free();
+    }
+    return db ? [dh, dt, db] : [dh, dt];
+  };
+}
+
+/** Attributes of one AdamW step over n parameters (decays[i]: weight decay of parameter i). */
+export interface AdamWAllAttrs {
+  n: number;
+  lr: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+  bc1: number;
+  bc2Sqrt: number;
+  gradClip: number;
+  decays: number[];
+}
+
+function adamwAll(asm: AsmInstance) {
+  return (args: Args): TI[] => {
+    const backend = args.backend as WasmBackendInternals;
+    const inputs = args.inputs as Record<string, TI>;
+    const a = args.attrs as unknown as AdamWAllAttrs;
+    const norm = backend.makeOutput([], 'float32');
+    const outs: TI[][] = [[], [], []];
+    for (let i = 0; i < a.n; i++)
+      for (let j = 0; j < 3; j++) outs[j].push(backend.makeOutput(inputs[`p${i}`].shape, 'float32'));
+    const sc = new Scratch(backend);
+    try {
+      const clipPtr = sc.floats(1);
+      // Global norm and clip coefficient in float32, as the composite path computes them.
+      let total = 0;
+      for (let i = 0; i < a.n; i++) {
+        const g = inputs[`g${i}`];
+        const n = size(g.shape);
+        if (n > 0) total += asm.exports.sumSquares(offsetOf(backend, g), n);
+      }
+      const fr = Math.fround;
+      const nrm = fr(Math.sqrt(fr(total)));
+      f32(backend, offsetOf(backend, norm), 1)[0] = nrm;
+      const clip = a.gradClip > 0 ? Math.min(1, fr(fr(a.gradClip) / fr(nrm + fr(1e-6)))) : 1;
+      f32(backend, clipPtr, 1)[0] = clip;
+      for (let i = 0; i < a.n; i++) {
+        const p = inputs[`p${i}`];
+        const n = size(p.shape);
+        if (n === 0) continue;
+        const wd = a.decays[i];
+        asm.exports.adamw(
+          offsetOf(backend, p),
+          offsetOf(backend, inputs[`m${i}`]),
+          offsetOf(backend, inputs[`v${i}`]),
+          offsetOf(backend, inputs[`g${i}`]),
+          clipPtr,
+          a.gradClip > 0 ? 1 : 0,
+          offsetOf(backend, outs[0][i]),
+          offsetOf(backend, outs[1][i]),
+          offsetOf(backend, outs[2][i]),
+          n,
+          1 - a.lr * wd,
+          wd > 0 ? 1 : 0,
+          a.beta1,
+          1 - a.beta1,
+          a.beta2,
+          1 - a.beta2,
+          a.bc2Sqrt,
+          a.eps,
+          a.lr / a.bc1,
+        );
+      }
+    } finally {
+      sc.free();
+    }
+    return [norm, ...outs[0], ...outs[1], ...outs[2]];
+  };
+}
+
+export const headOptimKernels = { vocabCEFwd, vocabCEBwd, adamwAll };
