@@ -60,7 +60,8 @@ export function describeBackend(backend: unknown, opts: { threads?: boolean } = 
   const b = backend as Record<string, unknown>;
   const name = b.name ?? b.backend ?? b.kind;
   const threads = (opts.threads ?? true) && typeof b.threads === 'number' ? `, ${b.threads} threads` : '';
-  return typeof name === 'string' ? `${name}${threads}` : stableStringify(backend);
+  const kernels = typeof b.kernels === 'string' ? ` (${b.kernels} kernels)` : ''; // runs before the native kernels have none
+  return typeof name === 'string' ? `${name}${kernels}${threads}` : stableStringify(backend);
 }
 
 export function describeCorpus(corpus: unknown): string {

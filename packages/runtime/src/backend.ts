@@ -1,17 +1,31 @@
 /**
- * Backend selection. Order for `auto`: tfjs-node-gpu, tfjs-node (native, opt-in: their install
- * downloads libtensorflow and fails offline, so pnpm drops them), then tfjs-wasm with this
- * project's kernels, which always installs from npm alone. `--backend` or PRETRAIN_LAB_BACKEND
- * forces one. The choice is printed by the CLI and recorded in run.json.
+ * Backend selection. Order for `auto`: tfjs-node-gpu, tfjs-node (native and opt-in: they are not
+ * dependencies, because their install script downloads libtensorflow from outside npm; see
+ * NATIVE_INSTALL), then tfjs-wasm with this project's kernels, which always installs from npm
+ * alone. `--backend` or PRETRAIN_LAB_BACKEND forces one. The choice is printed by the CLI and
+ * recorded in run.json.
  */
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { installWasmKernels, registerMissingWasmKernels } from './kernels/index.js';
+import {
+  installWasmKernels,
+  type KernelSet,
+  nativeKernelsAvailable,
+  registerMissingWasmKernels,
+} from './kernels/index.js';
 
-export const BACKENDS = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'wasm-stock', 'cpu'] as const;
+export const BACKENDS = [
+  'auto',
+  'tensorflow-gpu',
+  'tensorflow',
+  'native',
+  'wasm',
+  'wasm-stock',
+  'cpu',
+] as const;
 export type BackendName = (typeof BACKENDS)[number];
 
 export interface BackendInfo {
@@ -23,13 +37,15 @@ export interface BackendInfo {
   name: Exclude<BackendName, 'auto'>;
   /** Whether this project's custom kernels are registered on it. */
   customKernels: boolean;
+  /** The kernels that run: native-avx2, native-avx512, wasm-relaxed-simd, wasm-simd, tfjs-wasm, tfjs-cpu, tfjs-node. */
+  kernels: string;
   tfjsVersion: string;
   threads: number;
   notes: string[];
 }
 
 let current: BackendInfo | null = null;
-type KernelInstaller = () => Promise<{ threads: number; notes: string[] }>;
+type KernelInstaller = (set: KernelSet) => Promise<{ threads: number; notes: string[]; variant: string }>;
 let wasmKernelInstaller: KernelInstaller | null = null;
 
 /** Kernel packs register themselves here (see kernels/); kept as a hook so this file stays small. */
@@ -66,6 +82,40 @@ function nativeBindingPresent(pkg: string): boolean {
   }
 }
 
+/** The one documented command that installs each opt-in native backend (docs/backends.md). */
+export const NATIVE_INSTALL = {
+  tensorflow: {
+    pkg: '@tensorflow/tfjs-node',
+    command: 'pnpm --filter @pretrain-lab/runtime add @tensorflow/tfjs-node@4.22.0',
+    needs: 'libtensorflow, which its install script downloads from outside npm',
+  },
+  'tensorflow-gpu': {
+    pkg: '@tensorflow/tfjs-node-gpu',
+    command: 'pnpm --filter @pretrain-lab/runtime add @tensorflow/tfjs-node-gpu@4.22.0',
+    needs: 'an NVIDIA GPU with CUDA 11.2 and cuDNN 8.1',
+  },
+} as const;
+
+function packageInstalled(pkg: string): boolean {
+  try {
+    createRequire(import.meta.url).resolve(`${pkg}/package.json`);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The one-line error for a forced native backend that is missing or does not load. */
+export function nativeUnavailableMessage(
+  name: keyof typeof NATIVE_INSTALL,
+  installed = packageInstalled(NATIVE_INSTALL[name].pkg),
+): string {
+  const { pkg, command, needs } = NATIVE_INSTALL[name];
+  return installed
+    ? `backend ${name} requested but ${pkg} is installed without a working binding (it needs ${needs}); reinstall with: ${command}, or use --backend wasm`
+    : `backend ${name} requested but ${pkg} is not installed (opt-in; it needs ${needs}); install it with: ${command}, or use --backend wasm`;
+}
+
 async function tryNative(pkg: string): Promise<boolean> {
   if (!nativeBindingPresent(pkg)) return false;
   try {
@@ -80,12 +130,18 @@ export async function initBackend(requested?: BackendName): Promise<BackendInfo>
   const want = requested ?? parseBackendName(process.env.PRETRAIN_LAB_BACKEND);
   if (current && (current.requested === want || current.name === want)) return current;
   const notes: string[] = [];
-  const done = (name: BackendInfo['name'], customKernels: boolean, threads: number): BackendInfo => {
+  const done = (
+    name: BackendInfo['name'],
+    customKernels: boolean,
+    threads: number,
+    kernels: string,
+  ): BackendInfo => {
     current = {
       requested: want,
       tfBackend: tf.getBackend(),
       name,
       customKernels,
+      kernels,
       tfjsVersion: tf.version.tfjs,
       threads,
       notes,
@@ -93,31 +149,38 @@ export async function initBackend(requested?: BackendName): Promise<BackendInfo>
     return current;
   };
   if (want === 'auto' || want === 'tensorflow-gpu') {
-    if (await tryNative('@tensorflow/tfjs-node-gpu')) return done('tensorflow-gpu', false, 0);
-    if (want === 'tensorflow-gpu')
-      throw new UserError(
-        'backend tensorflow-gpu requested but @tensorflow/tfjs-node-gpu does not load here; use --backend wasm',
-      );
+    if (await tryNative('@tensorflow/tfjs-node-gpu'))
+      return done('tensorflow-gpu', false, 0, 'tfjs-node-gpu');
+    if (want === 'tensorflow-gpu') throw new UserError(nativeUnavailableMessage('tensorflow-gpu'));
     notes.push('tfjs-node-gpu not available');
   }
   if (want === 'auto' || want === 'tensorflow') {
-    if (await tryNative('@tensorflow/tfjs-node')) return done('tensorflow', false, 0);
-    if (want === 'tensorflow')
-      throw new UserError(
-        'backend tensorflow requested but @tensorflow/tfjs-node does not load here; use --backend wasm',
-      );
+    if (await tryNative('@tensorflow/tfjs-node')) return done('tensorflow', false, 0, 'tfjs-node');
+    if (want === 'tensorflow') throw new UserError(nativeUnavailableMessage('tensorflow'));
     notes.push('tfjs-node not available');
   }
   if (want === 'cpu') {
     await tf.setBackend('cpu');
-    return done('cpu', false, 1);
+    return done('cpu', false, 1, 'tfjs-cpu');
   }
   await tf.setBackend('wasm');
   await tf.ready();
   if (want !== 'wasm-stock' && wasmKernelInstaller) {
-    const k = await wasmKernelInstaller();
+    let set: KernelSet = want === 'wasm' ? 'wasm' : 'native';
+    if (set === 'native') {
+      const avail = nativeKernelsAvailable();
+      if (!avail.ok) {
+        if (want === 'native')
+          throw new UserError(
+            `backend native requested but the native kernels do not load here (${avail.reason}); rebuild with \`pnpm --filter @pretrain-lab/native run install\` or use --backend wasm`,
+          );
+        notes.push(`native kernels not available (${avail.reason}); using the wasm kernels`);
+        set = 'wasm';
+      }
+    }
+    const k = await wasmKernelInstaller(set);
     notes.push(...k.notes);
-    return done('wasm', true, k.threads);
+    return done(set, true, k.threads, set === 'native' ? k.variant : `wasm-${k.variant}`);
   }
   if (want === 'wasm-stock') {
     // As shipped, tfjs-wasm cannot train an embedding (no UnsortedSegmentSum, gather's
@@ -125,7 +188,7 @@ export async function initBackend(requested?: BackendName): Promise<BackendInfo>
     registerMissingWasmKernels();
     notes.push('stock tfjs-wasm kernels, plus the missing UnsortedSegmentSum (gather gradient)');
   }
-  return done(want === 'wasm-stock' ? 'wasm-stock' : 'wasm', false, 1);
+  return done(want === 'wasm-stock' ? 'wasm-stock' : 'wasm', false, 1, 'tfjs-wasm');
 }
 
 export function backendInfo(): BackendInfo | null {
