@@ -3,7 +3,7 @@
  * no held-out document is ever pretrained on), a WordPiece tokenizer trained on the training
  * documents, sentences encoded once, and the downstream tasks turned into BERT inputs.
  */
-import { type Document, loadCorpus, splitDocuments } from '@pretrain-lab/data';
+import { checkSplits, type Document, loadCorpus, splitDocuments } from '@pretrain-lab/data';
 import { type BertExample, pairExample, truncateSeqPair } from '@pretrain-lab/objectives';
 import { Rng } from '@pretrain-lab/runtime';
 import { loadTask, type Task, TaskUnavailableError } from '@pretrain-lab/tasks';
@@ -26,7 +26,9 @@ export function specialIds(tok: WordPieceTokenizer): SpecialIds {
 }
 
 export function corpusSplits(corpus: string, splitSeed: number) {
-  return splitDocuments(loadCorpus(corpus), { seed: splitSeed });
+  const splits = splitDocuments(loadCorpus(corpus), { seed: splitSeed });
+  checkSplits(corpus, splits, { minTrain: 2, why: 'NSP draws a random next segment from another document' });
+  return splits;
 }
 
 /** A document as the objectives want it: its sentences in order, each already tokenized. */

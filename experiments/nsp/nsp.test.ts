@@ -57,6 +57,22 @@ describe('pnpm exp nsp --preset smoke', () => {
     expect(JSON.parse(fs.readFileSync(path.join(out, 'run.json'), 'utf8')).status).toBe('completed');
   });
 
+  it('marks a diverged pretraining in the summary and goes on with the other units', () => {
+    const out = path.join(tmp, 'diverged');
+    const r = lab(['exp', 'nsp', '--preset', 'smoke', '--out', out, '--pretrain.lr=100']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/SEGMENT-PAIR \+ NSP \| seed 1: diverged \(.*\); kept its last good checkpoint/);
+    const summary = JSON.parse(fs.readFileSync(path.join(out, 'summary.json'), 'utf8'));
+    expect(summary.pretrain.map((p: any) => p.status)).toEqual(['diverged', 'diverged']);
+    // Every fine-tuning still ran, the baseline's and those of the diverged encoders' last good weights.
+    expect(summary.finetune.map((f: any) => [f.variant, f.status])).toEqual([
+      ['no pretraining', 'completed'],
+      ['SEGMENT-PAIR + NSP', 'completed'],
+      ['DOC-SENTENCES, static masking', 'completed'],
+    ]);
+    expect(JSON.parse(fs.readFileSync(path.join(out, 'run.json'), 'utf8')).status).toBe('completed');
+  });
+
   it('takes a user TSV task and names the file and line of a malformed row', () => {
     const bad = path.join(tmp, 'bad.tsv');
     fs.writeFileSync(bad, 'sentence\tlabel\ngood row\t1\nno label here\n');

@@ -23,12 +23,14 @@ import {
 import { meanStd } from '@pretrain-lab/scaling';
 import { accuracy, macroF1 } from '@pretrain-lab/tasks';
 import { loadTokenizer, saveTokenizer, WordPieceTokenizer } from '@pretrain-lab/tokenizers';
-import { loadCheckpoint, MetricsWriter, train } from '@pretrain-lab/train';
+import { loadCheckpoint, train } from '@pretrain-lab/train';
 import * as tf from '@tensorflow/tfjs';
 import { BASELINE, type NspConfig, type NspVariant, unitName } from './config.js';
 import { corpusSplits, type EncodedTask, encodeDocuments, encodeTask, specialIds } from './data.js';
 
 interface PretrainResult {
+  /** 'diverged': stopped by the trainer's divergence check; its encoder is the last good checkpoint. */
+  status: 'completed' | 'diverged';
   variant: string;
   format: string;
   masking: string;
@@ -41,6 +43,7 @@ interface PretrainResult {
 }
 
 interface FinetuneResult {
+  status: 'completed' | 'diverged';
   variant: string;
   seed: number;
   task: string;
@@ -108,7 +111,7 @@ const realTokens = (b: EncoderBatch) => b.attentionMask.reduce((a, x) => a + x, 
 
 export async function runNsp(cfg: NspConfig, ctx: ExperimentContext): Promise<void> {
   const dir = ctx.run.dir;
-  const metrics = new MetricsWriter(path.join(dir, 'metrics.jsonl'));
+  const metrics = ctx.metrics; // metrics.jsonl and the TensorBoard event files beside it
   const ledger = new RunLedger<RunState>(dir, metrics, { pretrain: [], finetune: [], skippedTasks: [] });
   const state = ledger.state;
   const T = cfg.model.maxLen;
@@ -260,7 +263,12 @@ export async function runNsp(cfg: NspConfig, ctx: ExperimentContext): Promise<vo
     ctx.progress.done(
       `${unitName(v.name, seed)}: val MLM ${result.finalLoss['val.mlm']?.toFixed(3)}${nsp ? `, NSP ${result.finalLoss['val.nsp']?.toFixed(3)}` : ''}`,
     );
+    if (result.status === 'diverged')
+      ctx.log(
+        `${unitName(v.name, seed)}: diverged (${result.divergence?.reason}); kept its last good checkpoint`,
+      );
     const summary: PretrainResult = {
+      status: result.status,
       variant: v.name,
       format: v.format,
       masking: v.masking,
@@ -333,6 +341,7 @@ export async function runNsp(cfg: NspConfig, ctx: ExperimentContext): Promise<vo
       }
     }
     const res: FinetuneResult = {
+      status: result.status,
       variant,
       seed,
       task: task.name,

@@ -10,7 +10,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { type ExperimentContext, RunLedger, writeJSONAtomic } from '@pretrain-lab/cli';
-import { documentText, IndexStream, loadCorpus, splitDocuments } from '@pretrain-lab/data';
+import { checkSplits, documentText, IndexStream, loadCorpus, splitDocuments } from '@pretrain-lab/data';
 import { resolveT5Config, T5 } from '@pretrain-lab/models';
 import { randomSpansHelper, spanCorruption } from '@pretrain-lab/objectives';
 import { Rng } from '@pretrain-lab/runtime';
@@ -25,7 +25,7 @@ import {
   textToText,
 } from '@pretrain-lab/tasks';
 import { loadTokenizer, saveTokenizer, UnigramTokenizer } from '@pretrain-lab/tokenizers';
-import { loadCheckpoint, MetricsWriter, train } from '@pretrain-lab/train';
+import { loadCheckpoint, train } from '@pretrain-lab/train';
 import * as tf from '@tensorflow/tfjs';
 import { BASELINE, type SpansConfig, settings } from './config.js';
 
@@ -134,7 +134,7 @@ function loadTextTask(name: string, tok: UnigramTokenizer, cfg: SpansConfig): Ta
 
 export async function runSpans(cfg: SpansConfig, ctx: ExperimentContext): Promise<void> {
   const dir = ctx.run.dir;
-  const metrics = new MetricsWriter(path.join(dir, 'metrics.jsonl'));
+  const metrics = ctx.metrics; // metrics.jsonl and the TensorBoard event files beside it
   const ledger = new RunLedger(dir, metrics, {
     pretrain: [] as Record<string, unknown>[],
     finetune: [] as Record<string, unknown>[],
@@ -144,6 +144,7 @@ export async function runSpans(cfg: SpansConfig, ctx: ExperimentContext): Promis
 
   // Tokenizer: Unigram (SentencePiece-style) with <pad>=0, </s>=1, <unk>=2 and 100 sentinels at the end.
   const splits = splitDocuments(loadCorpus(cfg.corpus), { seed: cfg.splitSeed });
+  checkSplits(cfg.corpus, splits);
   const tokPath = path.join(dir, 'tokenizer.json');
   let tok: UnigramTokenizer;
   if (fs.existsSync(tokPath)) tok = loadTokenizer(tokPath) as UnigramTokenizer;
@@ -223,7 +224,12 @@ export async function runSpans(cfg: SpansConfig, ctx: ExperimentContext): Promis
         sentinelId: sentinel,
         eosId: tok.eosId,
       });
-    const order = new IndexStream(chunks, p.batchSize, seed, 'chunks');
+    const order = new IndexStream(
+      chunks,
+      p.batchSize,
+      seed,
+      `chunks of ${tokensLength} training tokens (corpus '${cfg.corpus}', ${trainStream.length} tokens)`,
+    );
     const source = {
       next: (): Seq2SeqBatch => {
         const { indices, epoch } = order.next();
@@ -296,7 +302,12 @@ export async function runSpans(cfg: SpansConfig, ctx: ExperimentContext): Promis
     ctx.progress.done(
       `${s.name} | seed ${seed}: val loss ${result.finalLoss.val.toFixed(3)}, ${Math.round(result.tokensPerSec)} input tokens/s`,
     );
+    if (result.status === 'diverged')
+      ctx.log(
+        `${s.name} | seed ${seed}: diverged (${result.divergence?.reason}); kept its last good checkpoint`,
+      );
     const summary = {
+      status: result.status,
       setting: s.name,
       meanSpan: s.meanSpan,
       rate: s.rate,
@@ -385,6 +396,7 @@ export async function runSpans(cfg: SpansConfig, ctx: ExperimentContext): Promis
     }
     const gold = task.test.targets;
     const res: Record<string, unknown> = {
+      status: result.status,
       variant,
       seed,
       task: task.name,

@@ -25,7 +25,10 @@ async function main(): Promise<void> {
     .option('--preset <preset>', 'preset name (smoke, default, full)')
     .option('--out <dir>', 'run directory (default results/<name>/<run-id>)')
     .option('--resume <dir>', 'continue a stopped run in DIR')
-    .option('--backend <name>', 'tfjs backend: auto, wasm, wasm-stock, cpu, tensorflow, tensorflow-gpu')
+    .option(
+      '--backend <name>',
+      'auto, native (tfjs-wasm + native C++ kernels), wasm (+ AssemblyScript kernels), wasm-stock, cpu, tensorflow, tensorflow-gpu',
+    )
     .option('--quiet', 'no progress output')
     .action(async (name: string, opts) => {
       const { runExperiment } = await import('./exp.js');
@@ -44,12 +47,23 @@ async function main(): Promise<void> {
 
   program
     .command('bench')
-    .description('time the GPT-ref training step (and a width sweep) on each available backend')
+    .description(
+      "time one training step of each experiment's workload (GPT-ref, scaling-min, scaling-max, nsp, spans) on each backend that loads",
+    )
     .option('--json', 'print JSON')
-    .option('--vs-torch', 'also time the PyTorch reference step (needs python3 with torch)')
-    .option('--backend <names>', 'comma-separated backends (default: every one that loads)')
+    .option('--vs-torch', 'also time the same workloads in PyTorch (needs python3 with torch)')
+    .option(
+      '--backend <names>',
+      'comma-separated backends (default: native, wasm, wasm-stock, tensorflow, each that loads)',
+    )
+    .option(
+      '--workloads <names>',
+      'comma-separated: GPT-ref, scaling-min, scaling-max, nsp, spans (default: all)',
+    )
     .option('--steps <n>', 'timed steps after warm-up', '10')
-    .option('--no-sweep', 'skip the width sweep')
+    .option('--warmup <n>', 'untimed warm-up steps', '3')
+    .option('--sweep', 'also the GPT-ref width sweep (64, 128, 256, 512)')
+    .option('--no-sweep', 'no width sweep (the default; kept for old commands)')
     .addOption(new Option('--internal-one <backend>').hideHelp())
     .action(async (opts) => {
       const { benchCommand } = await import('./bench.js');
@@ -110,6 +124,15 @@ async function main(): Promise<void> {
     .action(async (objective: string, opts) => {
       const { showCommand } = await import('./show.js');
       await showCommand(objective, opts);
+    });
+
+  program
+    .command('tensorboard')
+    .description('write TensorBoard event files (tb/) from metrics.jsonl for every run under DIR')
+    .argument('[dirs...]', 'run directories, or folders holding them', ['results'])
+    .action(async (dirs: string[]) => {
+      const { tensorboardCommand } = await import('./tensorboard.js');
+      tensorboardCommand(dirs);
     });
 
   program

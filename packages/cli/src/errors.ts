@@ -13,6 +13,8 @@ const USER_ERROR_NAMES = new Set([
   'NonFiniteLossError',
   'ConfigError',
   'TaskFileError',
+  // A write that failed (a full disk): names the file; the last checkpoint stays resumable.
+  'ResultsWriteError',
 ]);
 
 export function isUserError(e: unknown): e is Error {

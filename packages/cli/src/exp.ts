@@ -2,9 +2,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { initBackend, parseBackendName, UserError } from '@pretrain-lab/runtime';
-import { ProgressBar } from '@pretrain-lab/train';
+import { MetricsWriter, ProgressBar, TensorBoardSink } from '@pretrain-lab/train';
 import { writeJSONAtomic } from './atomic.js';
 import { type Experiment, loadExperiment, resolvePreset } from './experiment.js';
+import { RunLock } from './lock.js';
 import { applyOverrides, type Json } from './overrides.js';
 import { newRunId, RunDir, repoRoot } from './runs.js';
 
@@ -19,6 +20,8 @@ export interface ExpOptions {
 export interface ExpResult {
   runDir: string;
   status: 'completed';
+  /** `--resume` of a run that had already completed: nothing was done. */
+  alreadyCompleted?: boolean;
 }
 
 function readJSON(file: string): any {
@@ -53,8 +56,11 @@ export async function runExperiment(
     const record = readJSON(path.join(dir, 'run.json'));
     if (record.experiment !== name)
       throw new UserError(`--resume ${opts.resume} is a '${record.experiment}' run, not '${name}'`);
-    if (record.status === 'completed')
-      throw new UserError(`--resume ${opts.resume}: that run already completed`);
+    // A scheduler can always requeue with --resume: a finished run is a success with nothing to do.
+    if (record.status === 'completed') {
+      process.stdout.write(`run ${dir} already completed; nothing to do\n`);
+      return { runDir: dir, status: 'completed', alreadyCompleted: true };
+    }
     const saved = readJSON(path.join(dir, 'config.json'));
     preset = saved.preset;
     const { experiment: _e, preset: _p, ...rest } = saved;
@@ -75,17 +81,51 @@ export async function runExperiment(
   const backend = await initBackend(parseBackendName(opts.backend ?? process.env.PRETRAIN_LAB_BACKEND));
   log(`experiment ${name} | preset ${preset} (${exp.presets[preset]?.reason ?? ''})`);
   log(
-    `backend ${backend.name} (tfjs ${backend.tfjsVersion}, custom kernels ${backend.customKernels ? 'on' : 'off'}, threads ${backend.threads})`,
+    `backend ${backend.name} (tfjs ${backend.tfjsVersion}, kernels ${backend.kernels}, threads ${backend.threads})`,
   );
   log(`run directory ${path.relative(process.cwd(), dir) || dir}`);
-  const run = opts.resume
-    ? RunDir.resume(dir, argv, backend)
-    : RunDir.start(dir, { runId: path.basename(dir), experiment: name, preset, argv, backend });
-  if (!opts.resume)
-    writeJSONAtomic(path.join(dir, 'config.json'), { experiment: name, preset, ...(config as object) });
+  // One writer per run directory (lock.ts). Once it is ours, look again: the run may have
+  // completed while we waited for the backend.
+  const lock = RunLock.acquire(dir, argv);
+  if (opts.resume && readJSON(path.join(dir, 'run.json')).status === 'completed') {
+    lock.release();
+    process.stdout.write(`run ${dir} already completed; nothing to do\n`);
+    return { runDir: dir, status: 'completed', alreadyCompleted: true };
+  }
+  let run: RunDir;
+  try {
+    run = opts.resume
+      ? RunDir.resume(dir, argv, backend)
+      : RunDir.start(dir, { runId: path.basename(dir), experiment: name, preset, argv, backend });
+    if (!opts.resume)
+      writeJSONAtomic(path.join(dir, 'config.json'), { experiment: name, preset, ...(config as object) });
+  } catch (e) {
+    lock.release();
+    throw e;
+  }
+  // metrics.jsonl, followed by one TensorBoard event file per model under tb/ (docs/results-format.md).
+  const metricsPath = path.join(dir, 'metrics.jsonl');
+  const metrics = new MetricsWriter(metricsPath, [
+    new TensorBoardSink({
+      dir: path.join(dir, 'tb'),
+      metricsPath,
+      config: { experiment: name, preset, ...(config as object) },
+    }),
+  ]);
+  /** Record how the run ended; a full disk may refuse that too, and must not hide the first error. */
+  const finish = (status: 'completed' | 'failed' | 'interrupted', error?: string) => {
+    try {
+      metrics.close();
+      run.finish(status, error);
+    } catch (e) {
+      if (status === 'completed') throw e;
+    } finally {
+      lock.release();
+    }
+  };
 
   const onSignal = (sig: NodeJS.Signals) => {
-    run.finish('interrupted', `stopped by ${sig}`);
+    finish('interrupted', `stopped by ${sig}`);
     process.stderr.write(
       `\n${sig}: run marked interrupted; continue with: pnpm exp ${name} --resume ${dir}\n`,
     );
@@ -96,17 +136,18 @@ export async function runExperiment(
   try {
     await exp.run(config, {
       run,
+      metrics,
       preset,
       resume: Boolean(opts.resume),
       backend,
       progress: new ProgressBar(process.stderr, 10, !opts.quiet),
       log,
     });
-    run.finish('completed');
+    finish('completed');
     log(`done: ${dir}`);
     return { runDir: dir, status: 'completed' };
   } catch (e) {
-    run.finish('failed', (e as Error).message.split('\n')[0]);
+    finish('failed', (e as Error).message.split('\n')[0]);
     throw e;
   } finally {
     process.removeListener('SIGINT', onSignal);

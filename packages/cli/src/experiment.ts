@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { type BackendInfo, UserError } from '@pretrain-lab/runtime';
-import type { ProgressBar } from '@pretrain-lab/train';
+import type { MetricsWriter, ProgressBar } from '@pretrain-lab/train';
 import type { Json } from './overrides.js';
 import type { RunDir } from './runs.js';
 
@@ -25,6 +25,11 @@ export type DeepPartial<T> = T extends (infer U)[]
 
 export interface ExperimentContext {
   run: RunDir;
+  /**
+   * The run's metrics.jsonl, with its followers attached (TensorBoard event files under
+   * tb/); write every row through it.
+   */
+  metrics: MetricsWriter;
   preset: string;
   resume: boolean;
   backend: BackendInfo;

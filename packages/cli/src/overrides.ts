@@ -85,6 +85,8 @@ const CLI_OPTIONS = new Set([
   'steps',
   'sweep',
   'no-sweep',
+  'workloads',
+  'warmup',
   'internal-one',
   'format',
   'text',

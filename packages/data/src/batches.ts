@@ -1,4 +1,5 @@
 import { Rng } from '@pretrain-lab/runtime/rng';
+import { CorpusError } from './errors.js';
 import type { PackedSequences } from './pack.js';
 
 /**
@@ -70,7 +71,9 @@ export class IndexStream {
     if (!Number.isInteger(batchSize) || batchSize < 1)
       throw new Error(`batchSize must be a positive integer, got ${batchSize}`);
     if (count < batchSize) {
-      throw new Error(`only ${count} ${what} for batch size ${batchSize}; use more data or a smaller batch`);
+      throw new CorpusError(
+        `only ${count} ${what} for batch size ${batchSize}; use more data or a smaller batch`,
+      );
     }
     this.batchesPerEpoch = Math.floor(count / batchSize);
   }
@@ -131,7 +134,7 @@ export class BatchStream {
     if (!Number.isInteger(batchSize) || batchSize < 1)
       throw new Error(`BatchStream: batchSize must be a positive integer, got ${batchSize}`);
     if (packed.count < batchSize) {
-      throw new Error(
+      throw new CorpusError(
         `BatchStream: only ${packed.count} sequences of length ${packed.seqLen} for batch size ${batchSize}; use a larger corpus, a shorter seqLen or a smaller batch`,
       );
     }

@@ -55,3 +55,34 @@ describe('loadFiles', () => {
     expect(docs[0].paragraphs).toEqual([['Deeper.'], ['Still.']]);
   });
 });
+
+describe('loadFiles: files that are not a corpus', () => {
+  let bad: string;
+  beforeAll(() => {
+    bad = mkdtempSync(join(tmpdir(), 'pretrain-lab-bad-files-'));
+    writeFileSync(join(bad, 'empty.txt'), '');
+    writeFileSync(join(bad, 'blank.txt'), ' \n\n\t\n');
+    writeFileSync(join(bad, 'text.txt'), 'Some text. More of it.');
+    writeFileSync(join(bad, 'image.bin'), Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x00, 0x1a]));
+    writeFileSync(join(bad, 'latin1.txt'), Buffer.from('na\xefve r\xe9sum\xe9', 'latin1'));
+  });
+  afterAll(() => rmSync(bad, { recursive: true, force: true }));
+
+  it('leaves out files with no text, and says so when nothing is left', () => {
+    expect(() => loadFiles('empty.txt,blank.txt', bad)).toThrow(
+      /^files corpus 'empty.txt,blank.txt': all 2 files matched are empty \(blank\.txt, empty\.txt\); point it at files with text$/,
+    );
+  });
+  it('refuses a binary file, naming it and the NUL byte', () => {
+    expect(() => loadFiles('image.bin', bad)).toThrow(CorpusError);
+    expect(() => loadFiles('image.bin', bad)).toThrow(/'image\.bin' looks binary \(a NUL byte at offset 4\)/);
+  });
+  it('refuses text that is not UTF-8, saying where and how to convert it', () => {
+    expect(() => loadFiles('latin1.txt', bad)).toThrow(
+      /'latin1\.txt' is not UTF-8 text \(invalid bytes near offset 3\); convert it, e\.g\. iconv -f latin1 -t utf-8/,
+    );
+  });
+  it('still reads the good files', () => {
+    expect(loadFiles('text.txt,empty.txt', bad).map((d) => d.id)).toEqual(['text.txt']);
+  });
+});

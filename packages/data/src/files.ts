@@ -110,16 +110,77 @@ function idFor(file: string, cwd: string): string {
   return id.split(sep).join('/');
 }
 
-export function loadFiles(spec: string, cwd = process.cwd()): Document[] {
-  return expandPatterns(spec, cwd).map((file) => {
-    let text: string;
+/** The first NUL byte within the first 8 KiB (how git and grep tell binary from text), or -1. */
+function firstNul(bytes: Uint8Array): number {
+  const n = Math.min(bytes.length, 8192);
+  for (let i = 0; i < n; i++) if (bytes[i] === 0) return i;
+  return -1;
+}
+
+/** Offset of the first byte that is not valid UTF-8 (the file is known not to decode). */
+function firstInvalidUtf8(bytes: Uint8Array): number {
+  // Bisect for the longest prefix that decodes; `stream` lets a prefix end inside a character.
+  const ok = (n: number) => {
     try {
-      text = readFileSync(file, 'utf8');
+      new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(0, n), { stream: true });
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  let lo = 0;
+  let hi = bytes.length;
+  while (hi - lo > 1) {
+    const mid = (lo + hi) >> 1;
+    if (ok(mid)) lo = mid;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/**
+ * Reads the files as documents. Files with no text (empty or only whitespace) are left out;
+ * a binary file, a file that is not UTF-8, or a pattern list that leaves no text at all is a
+ * CorpusError that names the file and says what to do.
+ */
+export function loadFiles(spec: string, cwd = process.cwd()): Document[] {
+  const files = expandPatterns(spec, cwd);
+  const docs: Document[] = [];
+  const empty: string[] = [];
+  for (const file of files) {
+    let bytes: Uint8Array;
+    try {
+      bytes = readFileSync(file);
     } catch (err) {
       throw new CorpusError(`files corpus: cannot read '${file}': ${(err as Error).message}`);
     }
-    if (text.charCodeAt(0) === 0xfeff) text = text.slice(1); // byte-order mark
     const id = idFor(file, cwd);
-    return { id, title: id, paragraphs: paragraphsFromText(text) };
-  });
+    const nul = firstNul(bytes);
+    if (nul >= 0)
+      throw new CorpusError(
+        `files corpus: '${id}' looks binary (a NUL byte at offset ${nul}), not text; leave it out, e.g. files:dir/**/*.txt`,
+      );
+    let text: string;
+    try {
+      text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    } catch {
+      throw new CorpusError(
+        `files corpus: '${id}' is not UTF-8 text (invalid bytes near offset ${firstInvalidUtf8(bytes)}); convert it, e.g. iconv -f latin1 -t utf-8 '${id}' > out.txt`,
+      );
+    }
+    if (text.charCodeAt(0) === 0xfeff) text = text.slice(1); // byte-order mark
+    const paragraphs = paragraphsFromText(text);
+    if (paragraphs.length === 0) {
+      empty.push(id);
+      continue;
+    }
+    docs.push({ id, title: id, paragraphs });
+  }
+  if (docs.length === 0) {
+    const shown = empty.slice(0, 3).join(', ') + (empty.length > 3 ? `, ... (${empty.length} in all)` : '');
+    throw new CorpusError(
+      `files corpus '${spec}': ${files.length === 1 ? 'the file' : `all ${files.length} files`} matched ${files.length === 1 ? 'is' : 'are'} empty (${shown}); point it at files with text`,
+    );
+  }
+  return docs;
 }

@@ -22,7 +22,7 @@ export {
   packSequences,
   tokenizeDocuments,
 } from './pack.js';
-export { type PreparedData, prepareData } from './prepare.js';
+export { checkSplits, type PreparedData, prepareData } from './prepare.js';
 export { paragraphsFromText, splitSentences } from './sentences.js';
 export { loadSotu } from './sotu.js';
 export {

@@ -10,6 +10,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { ResultsWriteError } from './metrics.js';
 import { CorruptCheckpointError, readSafetensors, sha256File, writeSafetensors } from './safetensors.js';
 
 export const CHECKPOINT_FORMAT = 1;
@@ -41,32 +42,57 @@ export function saveCheckpoint(
   },
 ): void {
   const parent = path.dirname(dir);
-  fs.mkdirSync(parent, { recursive: true });
   const tmp = `${dir}.tmp-${process.pid}`;
-  fs.rmSync(tmp, { recursive: true, force: true });
-  fs.mkdirSync(tmp);
-  const toF32 = (rec: Record<string, { shape: number[]; data: Float32Array }>) =>
-    Object.fromEntries(
-      Object.entries(rec).map(([k, v]) => [k, { dtype: 'F32' as const, shape: v.shape, data: v.data }]),
-    );
-  writeSafetensors(path.join(tmp, 'model.safetensors'), toF32(data.weights), { format: 'pt' });
-  writeSafetensors(path.join(tmp, 'optimizer.safetensors'), toF32(data.optimizer));
-  for (const [name, content] of Object.entries(data.extraFiles ?? {}))
-    fs.writeFileSync(path.join(tmp, name), content);
-  const files: Record<string, string> = {};
-  for (const name of ['model.safetensors', 'optimizer.safetensors', ...Object.keys(data.extraFiles ?? {})]) {
-    files[name] = sha256File(path.join(tmp, name));
+  // A failed write (a full disk) removes the temporary copy and names the file; the previous
+  // checkpoint in `dir` has not been touched yet, so it stays whole and resumable.
+  let writing = tmp;
+  try {
+    fs.mkdirSync(parent, { recursive: true });
+    fs.rmSync(tmp, { recursive: true, force: true });
+    fs.mkdirSync(tmp);
+    const toF32 = (rec: Record<string, { shape: number[]; data: Float32Array }>) =>
+      Object.fromEntries(
+        Object.entries(rec).map(([k, v]) => [k, { dtype: 'F32' as const, shape: v.shape, data: v.data }]),
+      );
+    const write = (name: string, fn: (file: string) => void) => {
+      writing = path.join(tmp, name);
+      fn(writing);
+    };
+    write('model.safetensors', (f) => writeSafetensors(f, toF32(data.weights), { format: 'pt' }));
+    write('optimizer.safetensors', (f) => writeSafetensors(f, toF32(data.optimizer)));
+    for (const [name, content] of Object.entries(data.extraFiles ?? {}))
+      write(name, (f) => fs.writeFileSync(f, content));
+    const files: Record<string, string> = {};
+    for (const name of [
+      'model.safetensors',
+      'optimizer.safetensors',
+      ...Object.keys(data.extraFiles ?? {}),
+    ]) {
+      files[name] = sha256File(path.join(tmp, name));
+    }
+    const state: CheckpointState = { format: CHECKPOINT_FORMAT, ...data.state, files };
+    write('state.json', (f) => {
+      fs.writeFileSync(f, `${JSON.stringify(state, null, 2)}\n`);
+      const fd = fs.openSync(f, 'r');
+      fs.fsyncSync(fd);
+      fs.closeSync(fd);
+    });
+  } catch (e) {
+    fs.rmSync(tmp, { recursive: true, force: true });
+    throw new ResultsWriteError(writing, e as Error);
   }
-  const state: CheckpointState = { format: CHECKPOINT_FORMAT, ...data.state, files };
-  const statePath = path.join(tmp, 'state.json');
-  fs.writeFileSync(statePath, `${JSON.stringify(state, null, 2)}\n`);
-  const fd = fs.openSync(statePath, 'r');
-  fs.fsyncSync(fd);
-  fs.closeSync(fd);
-  // Swap in: the old checkpoint is moved aside first and removed only once the new one is in place.
+  // Swap in: the old checkpoint is moved aside first and removed only once the new one is in
+  // place (and moved back if the new one cannot be).
   const old = `${dir}.old-${process.pid}`;
-  if (fs.existsSync(dir)) fs.renameSync(dir, old);
-  fs.renameSync(tmp, dir);
+  const hadOld = fs.existsSync(dir);
+  if (hadOld) fs.renameSync(dir, old);
+  try {
+    fs.renameSync(tmp, dir);
+  } catch (e) {
+    if (hadOld) fs.renameSync(old, dir);
+    fs.rmSync(tmp, { recursive: true, force: true });
+    throw new ResultsWriteError(dir, e as Error);
+  }
   fs.rmSync(old, { recursive: true, force: true });
 }
 

@@ -5,4 +5,6 @@ export * from './metrics.js';
 export * from './progress.js';
 export * from './safetensors.js';
 export * from './schedule.js';
+export * from './tensorboard.js';
+export * from './tfrecord.js';
 export * from './trainer.js';

@@ -4,6 +4,7 @@ import type { ForwardContext } from '@pretrain-lab/layers';
 import * as tf from '@tensorflow/tfjs';
 import {
   type BatchSource,
+  evaluateLoss,
   type Trainable,
   type TrainJob,
   type TrainLoopConfig,
@@ -44,4 +45,25 @@ export function trainLanguageModel(job: LMJob): Promise<TrainResult> {
     tokensIn: (b) => b.inputs.length,
     weightOf: rows,
   });
+}
+
+/**
+ * Mean loss of a language model over token batches, weighted by rows (evaluation mode, no
+ * dropout): e.g. a final evaluation on a larger held-out set than the periodic one.
+ */
+export function evaluateLanguageModel(
+  model: LanguageModel,
+  batches: Iterable<TokenBatch>,
+  seqLen: number,
+): Promise<Record<string, number>> {
+  const rows = (b: TokenBatch) => b.inputs.length / seqLen;
+  return evaluateLoss(
+    (b) =>
+      model.loss(
+        tf.tensor2d(b.inputs, [rows(b), seqLen], 'int32'),
+        tf.tensor2d(b.targets, [rows(b), seqLen], 'int32'),
+      ),
+    batches,
+    rows,
+  );
 }

@@ -7,11 +7,57 @@ import fs from 'node:fs';
 
 export type MetricRow = Record<string, string | number | boolean | null>;
 
-export class MetricsWriter {
-  constructor(readonly path: string) {}
+/**
+ * Something that follows the rows as they are written (e.g. TensorBoard event files). It gets
+ * each row after it is in the file, with `sinkOnly` values that are not written there.
+ */
+export interface MetricsSink {
+  row(row: MetricRow, sinkOnly: MetricRow): void;
+  /** The file was cut back (resume); rows after that point are gone. */
+  truncated(): void;
+  close(): void;
+}
 
-  append(row: MetricRow): void {
-    fs.appendFileSync(this.path, `${JSON.stringify(row)}\n`);
+/** A write that failed (disk full, permissions): names the file, says how to continue. */
+export class ResultsWriteError extends Error {
+  override name = 'ResultsWriteError';
+  constructor(
+    readonly file: string,
+    cause: Error,
+  ) {
+    const full = (cause as NodeJS.ErrnoException).code === 'ENOSPC';
+    super(
+      `cannot write ${file}: ${cause.message.split('\n')[0]}; the last checkpoint is kept: ${full ? 'free space' : 'fix that'}, then continue with --resume`,
+    );
+  }
+}
+
+export class MetricsWriter {
+  private readonly sinks: MetricsSink[];
+  constructor(
+    readonly path: string,
+    sinks: MetricsSink[] = [],
+  ) {
+    this.sinks = [...sinks];
+  }
+
+  addSink(sink: MetricsSink): void {
+    this.sinks.push(sink);
+  }
+
+  /** Write one row; `sinkOnly` values (e.g. the gradient norm) go to the sinks, not the file. */
+  append(row: MetricRow, sinkOnly: MetricRow = {}): void {
+    try {
+      fs.appendFileSync(this.path, `${JSON.stringify(row)}\n`);
+    } catch (e) {
+      throw new ResultsWriteError(this.path, e as Error);
+    }
+    for (const s of this.sinks) s.row(row, sinkOnly);
+  }
+
+  /** Close the sinks (their files stay valid); the writer itself holds nothing open. */
+  close(): void {
+    for (const s of this.sinks) s.close();
   }
 
   /** Current byte length (0 when the file does not exist yet). */
@@ -31,6 +77,7 @@ export class MetricsWriter {
         `${this.path} is shorter than the checkpoint expects (${this.size()} < ${bytes} bytes)`,
       );
     fs.truncateSync(this.path, bytes);
+    for (const s of this.sinks) s.truncated();
   }
 }
 

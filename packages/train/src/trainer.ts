@@ -1,7 +1,7 @@
 /**
  * The training loop: seeded batches in, AdamW steps with warmup + cosine, periodic
- * evaluation, tidy metric rows, a progress bar, atomic checkpoints, exact resume, and a clear
- * stop on a non-finite loss. Generic over the batch type, so GPT pretraining, BERT's MLM + NSP,
+ * evaluation, tidy metric rows, a progress bar, atomic checkpoints, exact resume, and a stop
+ * on divergence. Generic over the batch type, so GPT pretraining, BERT's MLM + NSP,
  * T5's span corruption and fine-tuning all run through the same loop.
  *
  * Exact resume: everything a step depends on is either derived from (seed, step) (dropout
@@ -9,6 +9,12 @@
  * running loss accumulators, tokens seen, metrics length). A run killed and resumed therefore
  * writes the same rows as one that never stopped, apart from wall-clock columns
  * (tokensPerSec, elapsedSec).
+ *
+ * Divergence: a non-finite loss or gradient norm, or an evaluation loss more than
+ * `divergence.nats` above the first evaluation's for `divergence.patience` evaluations in a
+ * row (or at the last evaluation), stops the job with `status: 'diverged'`: no checkpoint is written after that point, the
+ * weights in memory are set back to the last checkpoint (when there is one), and the caller
+ * goes on with its other units.
  */
 
 import type { ForwardContext, ParamStore } from '@pretrain-lab/layers';
@@ -33,7 +39,18 @@ export interface TrainLoopConfig {
   /** Save a checkpoint every this many steps (0: only at the end). */
   checkpointEvery: number;
   seed: number;
+  /** When a loss counts as diverged (see the file comment); DIVERGENCE_DEFAULTS if absent. */
+  divergence?: DivergenceConfig;
 }
+
+export interface DivergenceConfig {
+  /** How far above the first evaluation's loss (in nats) an evaluation counts against the run. */
+  nats: number;
+  /** How many such evaluations in a row stop it (one is enough at the last evaluation). */
+  patience: number;
+}
+
+export const DIVERGENCE_DEFAULTS: DivergenceConfig = { nats: 2, patience: 3 };
 
 export const TRAIN_DEFAULTS: Omit<TrainLoopConfig, 'steps'> = {
   lr: 3e-3,
@@ -95,6 +112,13 @@ export interface TrainJob<B> {
 }
 
 export interface TrainResult {
+  /**
+   * 'diverged': stopped by the divergence check (see the file comment); the weights in memory
+   * and on disk are the last checkpoint's. Fits and tables should leave such a unit out.
+   */
+  status: 'completed' | 'diverged';
+  /** Why and where a diverged job stopped (absent when it completed). */
+  divergence?: { step: number; reason: string };
   steps: number;
   tokens: number;
   /** Last evaluation, by split, with parts as `<split>.<part>`. */
@@ -105,6 +129,7 @@ export interface TrainResult {
   stoppedEarly: boolean;
 }
 
+/** Kept for callers that treat a non-finite loss as fatal; train() itself returns 'diverged'. */
 export class NonFiniteLossError extends Error {
   override name = 'NonFiniteLossError';
 }
@@ -152,7 +177,13 @@ export async function train<B>(job: TrainJob<B>): Promise<TrainResult> {
   let tokens = 0;
   let lossSums: Record<string, number> = {};
   let lossCount = 0;
+  let gradNormSum = 0;
   let resumedFrom: number | null = null;
+  // Divergence watch: the first evaluation's loss (train rows when there is no eval set) and
+  // how many evaluations in a row have been far above it; saved in checkpoints for resume.
+  const divergence = cfg.divergence ?? DIVERGENCE_DEFAULTS;
+  let watchStart: number | null = null;
+  let strikes = 0;
   if (job.resume && job.checkpointDir && checkpointExists(job.checkpointDir)) {
     const ck = loadCheckpoint(job.checkpointDir);
     params.assign(Object.fromEntries(Object.entries(ck.weights).map(([k, v]) => [k, v.data])));
@@ -172,12 +203,17 @@ export async function train<B>(job: TrainJob<B>): Promise<TrainResult> {
       lossCount: number;
       tokens: number;
       metricsBytes: number;
+      gradNormSum?: number;
+      divergence?: { start: number | null; strikes: number };
     };
     optimizer.step = tr.optimizerStep;
     job.train.setPosition(tr.dataPosition);
     lossSums = { ...tr.lossSums };
     lossCount = tr.lossCount;
     tokens = tr.tokens;
+    gradNormSum = tr.gradNormSum ?? 0;
+    watchStart = tr.divergence?.start ?? null;
+    strikes = tr.divergence?.strikes ?? 0;
     metrics.truncate(tr.metricsBytes);
     step = ck.state.step;
     resumedFrom = step;
@@ -224,6 +260,8 @@ export async function train<B>(job: TrainJob<B>): Promise<TrainResult> {
           lossCount,
           tokens,
           metricsBytes: metrics.size(),
+          gradNormSum,
+          divergence: { start: watchStart, strikes },
         },
         modelConfig: { ...(model.config as Record<string, unknown>) },
         runConfig: job.runConfig ?? {},
@@ -232,6 +270,26 @@ export async function train<B>(job: TrainJob<B>): Promise<TrainResult> {
     });
   };
 
+  let diverged: { step: number; reason: string } | null = null;
+  /** Checks one evaluation (or train-row) loss against the divergence rule. */
+  const watch = (loss: number, s: number, what: string) => {
+    if (!Number.isFinite(loss)) {
+      diverged = { step: s, reason: `${what} loss became ${loss} at step ${s}` };
+    } else if (watchStart === null) {
+      watchStart = loss;
+    } else if (loss > watchStart + divergence.nats) {
+      strikes += 1;
+      const above = `${what} loss ${loss.toPrecision(4)} at step ${s} is more than ${divergence.nats} nats above its first value ${watchStart.toPrecision(4)}`;
+      if (strikes >= divergence.patience)
+        diverged = { step: s, reason: `${above}, for ${strikes} evaluations in a row` };
+      // A job that ends that far above where it began did not train, however few evaluations it had.
+      else if (s === cfg.steps) diverged = { step: s, reason: `${above} at the end` };
+    } else {
+      strikes = 0;
+    }
+  };
+  const watchedSplit = Object.keys(job.evalSets)[0];
+
   const runEval = async (s: number) => {
     const out: Record<string, number> = {};
     for (const [split, batches] of Object.entries(job.evalSets)) {
@@ -239,6 +297,7 @@ export async function train<B>(job: TrainJob<B>): Promise<TrainResult> {
       metrics.append(row(split, s, values));
       for (const [k, v] of Object.entries(values)) out[k === 'loss' ? split : `${split}.${k}`] = v;
     }
+    if (watchedSplit !== undefined) watch(out[watchedSplit], s, watchedSplit);
     return out;
   };
 
@@ -255,7 +314,7 @@ export async function train<B>(job: TrainJob<B>): Promise<TrainResult> {
     lastVal = finalLoss.val;
   }
 
-  while (step < cfg.steps) {
+  while (step < cfg.steps && !diverged) {
     const lr = learningRate(step, schedule);
     const batch = job.train.next();
     const ctx: ForwardContext = { training: true, seed: opSeed(cfg.seed, 'step', step), site: 0 };
@@ -272,22 +331,23 @@ export async function train<B>(job: TrainJob<B>): Promise<TrainResult> {
     if (!Number.isFinite(lossValue)) {
       value.dispose();
       tf.dispose(Object.values(grads));
-      optimizer.dispose();
-      throw new NonFiniteLossError(
-        `${job.name}: loss became ${lossValue} at step ${step + 1}; stopping. ` +
-          (job.checkpointDir && checkpointExists(job.checkpointDir)
-            ? `The last good checkpoint is kept at ${job.checkpointDir}. `
-            : '') +
-          'Try a lower learning rate (--train.lr=...) or more warmup.',
-      );
+      diverged = { step: step + 1, reason: `training loss became ${lossValue} at step ${step + 1}` };
+      break;
     }
     const named = new Map<string, tf.Tensor>();
     for (const [tfName, g] of Object.entries(grads)) named.set(params.nameOf(tfName), g);
     const norm = optimizer.apply(named, lr);
+    const gradNorm = (await norm.data())[0];
     value.dispose();
     norm.dispose();
     tf.dispose(Object.values(grads));
+    if (!Number.isFinite(gradNorm)) {
+      // The update has already used it; the weights are set back to the last checkpoint below.
+      diverged = { step: step + 1, reason: `gradient norm became ${gradNorm} at step ${step + 1}` };
+      break;
+    }
     step += 1;
+    gradNormSum += gradNorm;
     tokens += job.tokensIn(batch);
     for (const [k, v] of Object.entries({ loss: lossValue, ...partValues }))
       lossSums[k] = (lossSums[k] ?? 0) + v;
@@ -298,14 +358,20 @@ export async function train<B>(job: TrainJob<B>): Promise<TrainResult> {
     const tokensPerSec = (tokens - tokensAtStart) / Math.max(elapsed, 1e-9);
     if (step % cfg.logEvery === 0 || step === cfg.steps) {
       const means = Object.fromEntries(Object.entries(lossSums).map(([k, v]) => [k, v / lossCount]));
-      metrics.append(row('train', step, means, { lr, tokensPerSec, elapsedSec: elapsed }));
+      // The mean gradient norm goes to TensorBoard, not to metrics.jsonl (whose columns stay as they were).
+      metrics.append(row('train', step, means, { lr, tokensPerSec, elapsedSec: elapsed }), {
+        gradNorm: gradNormSum / lossCount,
+      });
       lossSums = {};
       lossCount = 0;
+      gradNormSum = 0;
+      if (watchedSplit === undefined) watch(means.loss, step, 'training');
     }
-    if (step % cfg.evalEvery === 0 || step === cfg.steps) {
+    if (!diverged && (step % cfg.evalEvery === 0 || step === cfg.steps)) {
       finalLoss = await runEval(step);
       lastVal = finalLoss.val;
     }
+    if (diverged) break;
     if ((cfg.checkpointEvery > 0 && step % cfg.checkpointEvery === 0) || step === cfg.steps) await save();
     const stepsPerSec = (step - stepsAtStart) / Math.max(elapsed, 1e-9);
     job.progress?.update(
@@ -313,6 +379,10 @@ export async function train<B>(job: TrainJob<B>): Promise<TrainResult> {
       (cfg.steps - step) / Math.max(stepsPerSec, 1e-9),
       step === cfg.steps,
     );
+    // Let the event loop turn once a step: tensor reads resolve as microtasks, so without this a
+    // SIGINT or SIGTERM handler (the CLI's, which records the run and closes its files) would
+    // wait for the whole job to end.
+    await new Promise((resolve) => setImmediate(resolve));
     if (job.stopAfterStep !== undefined && step >= job.stopAfterStep && step < cfg.steps) {
       stoppedEarly = true;
       break;
@@ -320,7 +390,15 @@ export async function train<B>(job: TrainJob<B>): Promise<TrainResult> {
   }
   const elapsed = (Date.now() - started) / 1000;
   optimizer.dispose();
+  if (diverged && job.checkpointDir && checkpointExists(job.checkpointDir)) {
+    // What the caller goes on with (e.g. fine-tuning) is the last good state, as on disk.
+    const ck = loadCheckpoint(job.checkpointDir);
+    params.assign(Object.fromEntries(Object.entries(ck.weights).map(([k, v]) => [k, v.data])));
+  }
+  const stop = diverged as { step: number; reason: string } | null;
   return {
+    status: stop ? 'diverged' : 'completed',
+    ...(stop ? { divergence: stop } : {}),
     steps: step,
     tokens,
     finalLoss,
