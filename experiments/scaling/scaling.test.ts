@@ -1,7 +1,8 @@
 /**
- * The scaling experiment end to end through the real CLI: the smoke preset, figures that are
- * byte-identical on a second run, kill -9 and --resume ending with the same metrics as an
- * uninterrupted run, and the one-line errors for bad input.
+ * The scaling experiment end to end through the real CLI: the smoke preset (a whole IsoFLOP
+ * grid, every fit and figure), figures that are byte-identical on a second run, kill -9 and
+ * --resume of the grid ending with the same metrics as an uninterrupted run, bad grid configs
+ * failing before training, and the one-line errors for bad input.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -38,10 +39,10 @@ const deterministic = (row: Record<string, unknown>) => {
   return rest;
 };
 
-describe('pnpm exp scaling --preset smoke', () => {
+describe('pnpm exp scaling --preset smoke (an IsoFLOP grid)', () => {
   const out = path.join(tmp, 'results', 'scaling', 'smoke-run');
 
-  it('runs and writes config, run record, metrics and summary', () => {
+  it('runs the whole grid and writes config, run record, metrics and summary with every fit', () => {
     const r = lab(['exp', 'scaling', '--preset', 'smoke', '--out', out, '--quiet']);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
@@ -51,14 +52,30 @@ describe('pnpm exp scaling --preset smoke', () => {
     expect(run.git).toHaveProperty('commit');
     expect(run.finishedAt).not.toBeNull();
     const config = JSON.parse(fs.readFileSync(path.join(out, 'config.json'), 'utf8'));
-    expect(config).toMatchObject({ experiment: 'scaling', preset: 'smoke' });
+    expect(config).toMatchObject({ experiment: 'scaling', preset: 'smoke', protocol: 'isoflop' });
     const summary = JSON.parse(fs.readFileSync(path.join(out, 'summary.json'), 'utf8'));
-    expect(summary.models).toHaveLength(3);
-    for (const m of summary.models) expect(Number.isFinite(m.finalValLoss)).toBe(true);
-    expect(summary.fits.params.a).toEqual(expect.any(Number));
+    expect(summary.schema).toBe('pretrain-lab/scaling-grid@1');
+    expect(summary.runs).toHaveLength(4 * 5);
+    expect(new Set(summary.runs.map((u: any) => u.budget))).toEqual(new Set([1e7, 2.2e7, 4.6e7, 1e8]));
+    for (const u of summary.runs) {
+      expect(u.status).toBe('completed');
+      expect(Number.isFinite(u.finalValLoss)).toBe(true);
+      // D = C / (6 N_total), rounded to whole steps.
+      expect(u.steps).toBe(Math.round(u.budget / (6 * u.totalParams * 64)));
+      expect(u.compute).toBe(6 * u.totalParams * u.tokens);
+      expect(u.warmupSteps).toBe(Math.max(1, Math.round(0.05 * u.steps)));
+    }
+    for (const kind of ['total', 'nonEmbedding']) {
+      const f = summary.fits[kind];
+      expect(f.approach2.profiles.length).toBeGreaterThanOrEqual(2);
+      expect(f.approach3.a).toEqual(expect.any(Number));
+      expect(f.lossVsN.a).toEqual(expect.any(Number));
+      expect(f.lossVsC.a).toEqual(expect.any(Number));
+      expect(f.lossVsD.a).toEqual(expect.any(Number));
+    }
     const rows = readRows(out);
-    expect(new Set(rows.map((r) => r.model))).toEqual(new Set(['L1-D8', 'L1-D16', 'L2-D16']));
-    expect(rows.filter((r) => r.split === 'val').length).toBe(3 * 3); // steps 0, 6, 12
+    expect(new Set(rows.map((r) => r.model))).toEqual(new Set(summary.runs.map((u: any) => u.unit)));
+    for (const row of rows) expect(row.compute).toBe(6 * row.totalParams * row.tokens);
   });
 
   it('pnpm figures writes SVG and PNG, and a second run changes no byte', () => {
@@ -67,6 +84,9 @@ describe('pnpm exp scaling --preset smoke', () => {
     const first = lab(['figures', '--results', results, '--docs', docs]);
     expect(first.code).toBe(0);
     const files = [
+      'figures/scaling-isoflop-total',
+      'figures/scaling-isoflop-nonembedding',
+      'figures/scaling-optimal-n-d',
       'figures/scaling-loss-vs-compute',
       'figures/scaling-loss-vs-params',
       'figures/scaling-loss-vs-tokens',
@@ -78,23 +98,27 @@ describe('pnpm exp scaling --preset smoke', () => {
     files.forEach((f, i) => {
       expect(fs.readFileSync(path.join(docs, f)).equals(bytes[i]), f).toBe(true);
     });
-    expect(fs.readFileSync(path.join(docs, 'experiments/scaling.md'), 'utf8')).toContain('0.076');
+    const md = fs.readFileSync(path.join(docs, 'experiments/scaling.md'), 'utf8');
+    for (const v of ['0.076', '0.49', '0.74', '0.46']) expect(md).toContain(v);
   });
 });
 
-describe('kill -9 and --resume', () => {
+describe('kill -9 and --resume of the grid', () => {
+  // Two budgets x 3 sizes, each unit with several checkpoints, so a kill lands inside a unit.
   const longer = [
-    '--train.steps=40',
-    '--train.checkpointEvery=5',
-    '--train.evalEvery=10',
-    '--train.logEvery=5',
+    '--grid.budgets=[1e8,2.2e8]',
+    '--grid.sizesPerBudget=3',
+    '--train.checkpointPoints=6',
+    '--fit.bootstrap=12',
   ];
 
-  it('ends with exactly the metrics of an uninterrupted run', async () => {
+  it('ends with exactly the metrics and fits of an uninterrupted run', async () => {
     const straight = path.join(tmp, 'straight');
     expect(lab(['exp', 'scaling', '--preset', 'smoke', '--out', straight, '--quiet', ...longer]).code).toBe(
       0,
     );
+    const sa = JSON.parse(fs.readFileSync(path.join(straight, 'summary.json'), 'utf8'));
+    const second = sa.runs[1].unit as string;
 
     const killed = path.join(tmp, 'killed');
     const child: ChildProcess = spawn(
@@ -106,10 +130,10 @@ describe('kill -9 and --resume', () => {
         stdio: 'ignore',
       },
     );
-    // Kill while the second model is mid-way: its first checkpoint exists, it has not finished.
-    const marker = path.join(killed, 'checkpoints', 'L1-D16', 'state.json');
+    // Kill while the second unit is mid-way: its first checkpoint exists, it has not finished.
+    const marker = path.join(killed, 'checkpoints', second, 'state.json');
     const deadline = Date.now() + 90_000;
-    while (!fs.existsSync(marker) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    while (!fs.existsSync(marker) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
     expect(fs.existsSync(marker)).toBe(true);
     child.kill('SIGKILL');
     await new Promise((r) => child.once('exit', r));
@@ -121,9 +145,8 @@ describe('kill -9 and --resume', () => {
     expect(resumed.stderr).toBe('');
     expect(resumed.code).toBe(0);
     expect(readRows(killed).map(deterministic)).toEqual(readRows(straight).map(deterministic));
-    const sa = JSON.parse(fs.readFileSync(path.join(straight, 'summary.json'), 'utf8'));
     const sb = JSON.parse(fs.readFileSync(path.join(killed, 'summary.json'), 'utf8'));
-    const strip = (s: any) => s.models.map(({ tokensPerSec: _t, ...m }: any) => m);
+    const strip = (s: any) => s.runs.map(({ tokensPerSec: _t, ...m }: any) => m);
     expect(strip(sb)).toEqual(strip(sa));
     expect(sb.fits).toEqual(sa.fits);
     const record = JSON.parse(fs.readFileSync(path.join(killed, 'run.json'), 'utf8'));
@@ -132,13 +155,44 @@ describe('kill -9 and --resume', () => {
   });
 });
 
+describe('bad grid configs fail before training, in one line that says what to change', () => {
+  const cases: [string, string[], RegExp][] = [
+    [
+      'a budget too small for any size',
+      ['exp', 'scaling', '--grid.budgets=[1e6,1e13]'],
+      /^error: budget 1e6 FLOPs is too small for any size: even L1-D8 .* raise it to >= \S+$/,
+    ],
+    [
+      'sizes that do not bracket N_opt',
+      ['exp', 'scaling', '--grid.budgets=[3e11,1e15]'],
+      /^error: budget 1e15: sizes .* do not bracket N_opt ~ .* add larger shapes to models, or move the budget down$/,
+    ],
+    [
+      'a corpus too small for the tokens within 4 epochs',
+      ['exp', 'scaling', '--corpus=moby-dick'],
+      /^error: corpus 'moby-dick' is too small: C1e13-\S+ needs .* epochs of its .* training tokens \(grid.maxEpochs 4\); use a larger corpus/,
+    ],
+  ];
+  for (const [what, args, pattern] of cases) {
+    it(what, () => {
+      const out = path.join(tmp, `bad-${what.replace(/\W+/g, '-')}`);
+      const r = lab([...args, '--out', out]);
+      expect(r.code).toBe(2);
+      const lines = r.stderr.trim().split('\n');
+      expect(lines.filter((l) => l.startsWith('error:'))).toHaveLength(1);
+      expect(lines[lines.length - 1]).toMatch(pattern);
+      expect(fs.existsSync(path.join(out, 'metrics.jsonl'))).toBe(false); // nothing trained
+    });
+  }
+});
+
 describe('bad input: one line, exit code 2, no stack trace', () => {
   const cases: [string, string[], RegExp][] = [
     ['unknown experiment', ['exp', 'scalingg'], /^error: unknown experiment 'scalingg'; valid: .*scaling/],
     [
       'unknown preset',
       ['exp', 'scaling', '--preset', 'huge'],
-      /^error: unknown preset 'huge' for experiment 'scaling'; valid: smoke, default, full/,
+      /^error: unknown preset 'huge' for experiment 'scaling'; valid: smoke, default, kaplan, full/,
     ],
     [
       'unknown config key',

@@ -44,16 +44,35 @@ export {
 } from './results.js';
 export {
   CHINCHILLA,
+  isGridRun,
   KAPLAN,
   lossVsComputeSpec,
   lossVsParamsSpec,
   lossVsTokensSpec,
   runFits,
+  SCALING_ANCHORS,
   SCALING_FIGURES,
+  scalingFigureNames,
   scalingFigures,
   scalingReport,
   scalingValidationTable,
 } from './scaling.js';
+export {
+  type AnchorRow,
+  anchorRows,
+  GRID_FIGURES,
+  gridDifferences,
+  gridFigures,
+  gridFrontier,
+  gridLossVsComputeSpec,
+  gridLossVsParamsSpec,
+  gridLossVsTokensSpec,
+  gridReport,
+  gridVerdicts,
+  isoflopSpec,
+  optimalSpec,
+  type Verdict as GridVerdict,
+} from './scaling-grid.js';
 export {
   expectedTargetLength,
   headline as spansHeadline,
@@ -72,4 +91,9 @@ export {
   T5_TABLE7,
 } from './spans.js';
 export { type SyntheticSpansRunOptions, writeSyntheticSpansRun } from './spans-synthetic.js';
-export { type SyntheticRunOptions, writeSyntheticScalingRun } from './synthetic.js';
+export {
+  type SyntheticGridRunOptions,
+  type SyntheticRunOptions,
+  writeSyntheticGridRun,
+  writeSyntheticScalingRun,
+} from './synthetic.js';

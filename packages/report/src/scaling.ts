@@ -1,6 +1,10 @@
 /**
- * The scaling experiment's figures (Kaplan et al. 2020, Figure 1's three panels) and its
- * markdown report, from a results run directory alone.
+ * The scaling experiment's figures and markdown report, from a results run directory alone.
+ *
+ * A run in the grid schema (`summary.schema`, packages/scaling/src/schema.ts: the IsoFLOP grid
+ * and the fixed-token protocol) is reported by scaling-grid.ts. A run written before that
+ * schema (Kaplan's protocol as first committed: `summary.models`, compute = 6 N_nonemb D) is
+ * reported by the functions below, unchanged, so its docs regenerate byte for byte.
  */
 
 import {
@@ -9,6 +13,7 @@ import {
   type FrontierPoint,
   fitScalingSummary,
   flopsToPfDays,
+  isScalingGridSummary,
   offsetPowerLaw,
   type ScalingFits,
 } from '@pretrain-lab/scaling';
@@ -18,18 +23,12 @@ import { describeBackend, describeCorpus, mdRow } from './compare.js';
 import { fmtInt, fmtInterval, fmtSig } from './format.js';
 import { renderCharts } from './render.js';
 import { type LoadedRun, loadRun, type MetricRow, type ModelSummary } from './results.js';
+import { CHINCHILLA, KAPLAN } from './scaling-anchors.js';
+import { GRID_FIGURES, gridFigures, gridReport } from './scaling-grid.js';
 
-/** Published reference numbers (ANCHORS.md). */
-export const KAPLAN = { aN: 0.076, Nc: 8.8e13, aD: 0.095, Dc: 5.4e13, aC: 0.05, CcPfDays: 3.1e8 } as const;
-export const CHINCHILLA = {
-  E: 1.69,
-  A: 406.4,
-  B: 410.7,
-  alpha: 0.34,
-  beta: 0.28,
-  tokensPerParam: 20,
-} as const;
+export { CHINCHILLA, KAPLAN, SCALING_ANCHORS } from './scaling-anchors.js';
 
+/** Figures of a run written before the grid schema. */
 export const SCALING_FIGURES = [
   'scaling-loss-vs-compute',
   'scaling-loss-vs-params',
@@ -261,9 +260,21 @@ function envelope(run: LoadedRun): FrontierPoint[] {
   );
 }
 
-/** Write the three panels to `outDir`; returns the files (svg and png for each). */
+/** Whether a run directory holds a grid-schema run (scaling-grid.ts reports it). */
+export function isGridRun(runDir: string): boolean {
+  return isScalingGridSummary(loadRun(runDir).summary);
+}
+
+/** The figures a run produces, by name (without extension). */
+export function scalingFigureNames(runDir: string): readonly string[] {
+  const run = loadRun(runDir);
+  return isScalingGridSummary(run.summary) ? GRID_FIGURES(run) : SCALING_FIGURES;
+}
+
+/** Write the run's figures to `outDir`; returns the files (svg and png for each). */
 export async function scalingFigures(runDir: string, outDir: string): Promise<string[]> {
   const run = loadRun(runDir);
+  if (isScalingGridSummary(run.summary)) return gridFigures(run, outDir);
   const { fits } = runFits(run);
   const specs: [string, TopLevelSpec][] = [
     ['scaling-loss-vs-compute', lossVsComputeSpec(run, fits)],
@@ -371,6 +382,7 @@ function differences(run: LoadedRun, fits: ScalingFits, models: ModelSummary[]):
 /** Markdown for docs/experiments/scaling.md. `figuresRelPath` is the figures folder relative to the report. */
 export function scalingReport(runDir: string, figuresRelPath: string): string {
   const run = loadRun(runDir);
+  if (isScalingGridSummary(run.summary)) return gridReport(run, figuresRelPath);
   const { fits, recomputed } = runFits(run);
   const models = [...(run.summary?.models ?? [])].sort(
     (a, b) => a.nonEmbeddingParams - b.nonEmbeddingParams || (a.model < b.model ? -1 : 1),

@@ -74,3 +74,63 @@ export function bootstrap<T>(
   const tail = (1 - level) / 2;
   return { lo: quantile(values, tail), hi: quantile(values, 1 - tail), used: values.length, skipped };
 }
+
+export interface VectorBootstrapResult {
+  /** Percentile interval of each component, in the order the statistic returns them. */
+  intervals: [number, number][];
+  used: number;
+  skipped: number;
+}
+
+/**
+ * Percentile intervals of a vector statistic over `B` resamples drawn by `draw` (which makes
+ * one resample from the generator and returns the refitted statistic, or null when the
+ * resample is degenerate or the refit fails). Null when fewer than 10 resamples survive.
+ */
+export function bootstrapVector(
+  draw: (rng: Mulberry32) => number[] | null,
+  opts: { B?: number; seed: number; level?: number },
+): VectorBootstrapResult | null {
+  const B = opts.B ?? 1000;
+  const level = opts.level ?? 0.95;
+  const rng = new Mulberry32(opts.seed);
+  const columns: number[][] = [];
+  let used = 0;
+  let skipped = 0;
+  for (let b = 0; b < B; b++) {
+    let v: number[] | null;
+    try {
+      v = draw(rng);
+    } catch {
+      v = null;
+    }
+    if (!v?.every(Number.isFinite)) {
+      skipped++;
+      continue;
+    }
+    v.forEach((x, i) => {
+      if (!columns[i]) columns[i] = [];
+      columns[i].push(x);
+    });
+    used++;
+  }
+  if (used < 10) return null;
+  const tail = (1 - level) / 2;
+  const intervals = columns.map((c) => {
+    const s = c.slice().sort((a, b) => a - b);
+    return [quantile(s, tail), quantile(s, 1 - tail)] as [number, number];
+  });
+  return { intervals, used, skipped };
+}
+
+/** Items drawn with replacement within each group (a stratified resample), groups in order. */
+export function resampleWithin<T>(groups: readonly (readonly T[])[], rng: Mulberry32): T[] {
+  const out: T[] = [];
+  for (const g of groups) for (let i = 0; i < g.length; i++) out.push(g[rng.int(g.length)]);
+  return out;
+}
+
+/** Items drawn with replacement. */
+export function resample<T>(items: readonly T[], rng: Mulberry32): T[] {
+  return Array.from({ length: items.length }, () => items[rng.int(items.length)]);
+}

@@ -15,6 +15,14 @@ describe('@pretrain-lab/scaling public API', () => {
       'bootstrap',
       'fitScalingSummary',
       'Mulberry32',
+      'planIsoflopGrid',
+      'estimateGridCost',
+      'fitApproach2',
+      'fitParametric',
+      'lbfgs',
+      'fitScalingGrid',
+      'runRow',
+      'synthesizeGrid',
     ]) {
       expect(typeof (scaling as Record<string, unknown>)[name]).toBe('function');
     }

@@ -1,4 +1,13 @@
-export { type BootstrapOptions, type BootstrapResult, bootstrap, quantile } from './bootstrap.js';
+export {
+  type BootstrapOptions,
+  type BootstrapResult,
+  bootstrap,
+  bootstrapVector,
+  quantile,
+  resample,
+  resampleWithin,
+  type VectorBootstrapResult,
+} from './bootstrap.js';
 export {
   distinctCount,
   fitOffsetPowerLaw,
@@ -19,7 +28,69 @@ export {
   fitComputeFrontier,
   type LearningCurve,
 } from './frontier.js';
+export {
+  checkEpochs,
+  estimateGridCost,
+  fmtBudget,
+  formatGridCost,
+  type GridCost,
+  GridError,
+  type GridSpec,
+  logSpacedBudgets,
+  modelTokensPerSec,
+  nOptEstimate,
+  type PlannedUnit,
+  planFixedGrid,
+  planIsoflopGrid,
+  type ShapeSpec,
+  type SizedShape,
+  shapeName,
+  sizeShape,
+  type ThroughputModel,
+  type UnitCost,
+  WASM_2CORE,
+} from './grid.js';
+export {
+  type Approach1Result,
+  type Approach2Result,
+  type Approach3Result,
+  type BootInfo,
+  type CountFits,
+  fitScalingGrid,
+  type GridFitOptions,
+  type GridFits,
+  gridEnvelope,
+  type Interval,
+  type PowerLawResult,
+} from './grid-fits.js';
+export {
+  type Approach2Fit,
+  fitApproach2,
+  fitIsoflopProfile,
+  fitLine,
+  fitParabola,
+  groupByBudget,
+  type IsoflopProfile,
+  type IsoflopRun,
+  type LineFit,
+} from './isoflop.js';
+export { type LbfgsOptions, lbfgs, type ValueAndGradient } from './lbfgs.js';
 export { type MinimizeResult, type NelderMeadOptions, nelderMead } from './optimize.js';
+export {
+  BOOTSTRAP_STARTS,
+  CHINCHILLA_STARTS,
+  COARSE_STARTS,
+  fitParametric,
+  type LossPoint,
+  type ParametricFit,
+  type ParametricOptions,
+  type ParametricStart,
+  parametricLoss,
+  parametricNopt,
+  parametricObjective,
+  parametricTheta,
+  startGrid,
+} from './parametric.js';
 export {
   countParams,
   FLOPS_PER_PF_DAY,
@@ -32,5 +103,33 @@ export {
   trainingCompute,
 } from './params.js';
 export { Mulberry32 } from './prng.js';
+export {
+  COUNT_KINDS,
+  type CountKind,
+  FLOP_CONVENTION,
+  flopsPerTokenOf,
+  type GridDescription,
+  isScalingGridSummary,
+  metricCompute,
+  metricRowExtra,
+  type Protocol,
+  paramsOf,
+  type RunStatus,
+  runRow,
+  SCALING_SCHEMA,
+  type ScalingGridSummary,
+  type ScalingMetricRow,
+  type ScalingRunRow,
+  type UnitOutcome,
+  type ValidationCurve,
+  validationCurves,
+} from './schema.js';
 export { type MeanStd, mean, meanStd, sampleStd } from './stats.js';
 export { type FitSummaryOptions, fitScalingSummary, type ModelResult, type ScalingFits } from './summary.js';
+export {
+  CHINCHILLA_LAW,
+  type SyntheticGrid,
+  type SyntheticGridOptions,
+  type SyntheticLaw,
+  synthesizeGrid,
+} from './synthetic.js';
