@@ -74,7 +74,10 @@ async function main(): Promise<void> {
     .command('export')
     .description('export a checkpoint: lab export <checkpoint> --format hf --out DIR')
     .argument('<checkpoint>')
-    .requiredOption('--format <format>', 'hf (Hugging Face GPT-2 layout)')
+    .requiredOption(
+      '--format <format>',
+      'hf (Hugging Face layout: GPT2LMHeadModel, BertForPreTraining/BertForMaskedLM or T5ForConditionalGeneration)',
+    )
     .requiredOption('--out <dir>', 'output directory')
     .action(async (checkpoint: string, opts) => {
       const { exportCommand } = await import('./checkpoint-tools.js');
@@ -83,9 +86,17 @@ async function main(): Promise<void> {
 
   program
     .command('score')
-    .description('per-token log-probabilities of a text under a checkpoint')
+    .description(
+      'log-probabilities under a checkpoint: GPT next tokens, BERT masked tokens (one masked at a time), T5 target tokens',
+    )
     .argument('<checkpoint>')
-    .requiredOption('--text <text>', 'text to score')
+    .requiredOption('--text <text>', 'text to score (T5: the input)')
+    .option('--target <text>', 'T5: the target text to score given --text')
+    .option('--pair <text>', 'BERT: a second segment, [CLS] text [SEP] pair [SEP]')
+    .option(
+      '--positions <list>',
+      'BERT: comma-separated positions to mask and score (0 = [CLS]; default all non-special)',
+    )
     .option('--json', 'print JSON')
     .option('--backend <name>', 'tfjs backend')
     .action(async (checkpoint: string, opts) => {

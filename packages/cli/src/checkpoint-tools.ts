@@ -1,31 +1,87 @@
 /**
  * Checkpoint tools: `lab export --format hf`, `lab score`, `lab generate`.
  * A checkpoint directory (results/<exp>/<run>/checkpoints/<model>/) holds model.safetensors,
- * state.json (with the model config) and tokenizer.json, all hash-checked on load.
+ * state.json (with the model config) and tokenizer.json, all hash-checked on load. GPT-2
+ * (scaling), BERT (nsp) and T5 (spans) checkpoints are told apart by their model config; the
+ * BERT and T5 layouts and scores are in hf-export.ts.
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { GPT, type GPTConfig, resolveGPTConfig } from '@pretrain-lab/models';
+import {
+  BERT,
+  type BERTConfig,
+  GPT,
+  type GPTConfig,
+  resolveBERTConfig,
+  resolveGPTConfig,
+  resolveT5Config,
+  T5,
+  type T5Config,
+} from '@pretrain-lab/models';
 import { initBackend, parseBackendName, UserError } from '@pretrain-lab/runtime';
-import { tokenizerFromJSON } from '@pretrain-lab/tokenizers';
+import { tokenizerFromJSON, UnigramTokenizer, WordPieceTokenizer } from '@pretrain-lab/tokenizers';
 import { loadCheckpoint, writeSafetensors } from '@pretrain-lab/train';
-import { writeJSONAtomic } from './atomic.js';
+import { writeFileAtomic, writeJSONAtomic } from './atomic.js';
+import {
+  bertTokenizerConfig,
+  hfBERTConfig,
+  hfBERTTensors,
+  hfT5Config,
+  hfT5Tensors,
+  modelKind,
+  scoreBERT,
+  scoreT5,
+  t5TokenizerConfig,
+  vocabTxt,
+  type Weight,
+} from './hf-export.js';
 
-export function loadModelCheckpoint(dir: string) {
+type Loaded<K, C, Tok> = { kind: K; ck: ReturnType<typeof loadCheckpoint>; config: C; tokenizer: Tok };
+export type LoadedCheckpoint =
+  | Loaded<'gpt', GPTConfig, ReturnType<typeof tokenizerFromJSON>>
+  | Loaded<'bert', BERTConfig, WordPieceTokenizer>
+  | Loaded<'t5', T5Config, UnigramTokenizer>;
+
+export function loadModelCheckpoint(dir: string): LoadedCheckpoint {
   const ck = loadCheckpoint(dir);
-  const config = resolveGPTConfig(ck.state.modelConfig as unknown as GPTConfig);
+  const mc = ck.state.modelConfig;
   const tokPath = path.join(dir, 'tokenizer.json');
   if (!fs.existsSync(tokPath)) throw new UserError(`checkpoint ${dir} has no tokenizer.json`);
   const tokenizer = tokenizerFromJSON(JSON.parse(fs.readFileSync(tokPath, 'utf8')));
-  return { ck, config, tokenizer };
+  const kind = modelKind(mc);
+  if (kind === 'bert') {
+    if (!(tokenizer instanceof WordPieceTokenizer))
+      throw new UserError(`BERT checkpoint ${dir}: tokenizer.json is ${tokenizer.kind}, expected WordPiece`);
+    const config = resolveBERTConfig(mc as unknown as BERTConfig);
+    return { kind, ck, config, tokenizer };
+  }
+  if (kind === 't5') {
+    if (!(tokenizer instanceof UnigramTokenizer))
+      throw new UserError(`T5 checkpoint ${dir}: tokenizer.json is ${tokenizer.kind}, expected Unigram`);
+    const config = resolveT5Config(mc as unknown as T5Config);
+    return { kind, ck, config, tokenizer };
+  }
+  return { kind, ck, config: resolveGPTConfig(mc as unknown as GPTConfig), tokenizer };
 }
 
-async function modelFromCheckpoint(dir: string, backend?: string) {
-  const { ck, config, tokenizer } = loadModelCheckpoint(dir);
+type WithModel =
+  | (Extract<LoadedCheckpoint, { kind: 'gpt' }> & { model: GPT })
+  | (Extract<LoadedCheckpoint, { kind: 'bert' }> & { model: BERT })
+  | (Extract<LoadedCheckpoint, { kind: 't5' }> & { model: T5 });
+
+async function modelFromCheckpoint(dir: string, backend?: string): Promise<WithModel> {
+  const loaded = loadModelCheckpoint(dir);
   await initBackend(parseBackendName(backend ?? process.env.PRETRAIN_LAB_BACKEND));
-  const model = new GPT(config, 0);
-  model.params.assign(Object.fromEntries(Object.entries(ck.weights).map(([k, v]) => [k, v.data])));
-  return { model, tokenizer, config };
+  const withModel: WithModel =
+    loaded.kind === 'bert'
+      ? { ...loaded, model: new BERT(loaded.config, 0) }
+      : loaded.kind === 't5'
+        ? { ...loaded, model: new T5(loaded.config, 0) }
+        : { ...loaded, model: new GPT(loaded.config, 0) };
+  withModel.model.params.assign(
+    Object.fromEntries(Object.entries(loaded.ck.weights).map(([k, v]) => [k, v.data])),
+  );
+  return withModel;
 }
 
 /** Hugging Face GPT-2 config.json for our GPTConfig (activation gelu_new = GPT-2's tanh GELU). */
@@ -54,46 +110,135 @@ export function hfGPT2Config(c: GPTConfig): Record<string, unknown> {
   };
 }
 
+const f32 = (rec: Record<string, Weight>) =>
+  Object.fromEntries(
+    Object.entries(rec).map(([k, v]) => [k, { dtype: 'F32' as const, shape: v.shape, data: v.data }]),
+  );
+
 export async function exportCommand(
   checkpoint: string,
   opts: { format: string; out: string },
 ): Promise<void> {
   if (opts.format !== 'hf') throw new UserError(`unknown export format '${opts.format}'; valid: hf`);
-  const { ck, config } = loadModelCheckpoint(checkpoint);
+  const loaded = loadModelCheckpoint(checkpoint);
+  // Everything that can refuse the checkpoint runs before the output directory is made.
+  let files: Record<string, string | Record<string, unknown>>;
+  let tensors: Record<string, Weight>;
+  const tokenizerJSON = fs.readFileSync(path.join(checkpoint, 'tokenizer.json'), 'utf8');
+  if (loaded.kind === 'bert') {
+    const { config, tokenizer } = loaded;
+    tensors = hfBERTTensors(loaded.ck.weights, config);
+    files = {
+      'config.json': hfBERTConfig(config, tokenizer.specialTokens['[PAD]'] ?? 0),
+      'tokenizer.json': tokenizerJSON,
+      'vocab.txt': vocabTxt(tokenizer),
+      'tokenizer_config.json': bertTokenizerConfig(tokenizer, config.maxLen),
+    };
+  } else if (loaded.kind === 't5') {
+    tensors = hfT5Tensors(loaded.ck.weights);
+    files = {
+      'config.json': hfT5Config(loaded.config),
+      'tokenizer.json': tokenizerJSON,
+      'tokenizer_config.json': t5TokenizerConfig(loaded.tokenizer),
+    };
+  } else {
+    // Our names and layouts are GPT-2's already (Conv1D weights [in, out]); a tied head is
+    // written once as transformer.wte.weight, as transformers does.
+    tensors = loaded.ck.weights;
+    files = { 'config.json': hfGPT2Config(loaded.config), 'tokenizer.json': tokenizerJSON };
+  }
   fs.mkdirSync(opts.out, { recursive: true });
-  // Our names and layouts are GPT-2's already (Conv1D weights [in, out]); a tied head is
-  // written once as transformer.wte.weight, as transformers does.
-  const tensors = Object.fromEntries(
-    Object.entries(ck.weights).map(([k, v]) => [k, { dtype: 'F32' as const, shape: v.shape, data: v.data }]),
+  writeSafetensors(path.join(opts.out, 'model.safetensors'), f32(tensors), { format: 'pt' });
+  for (const [name, content] of Object.entries(files)) {
+    const file = path.join(opts.out, name);
+    if (typeof content === 'string') writeFileAtomic(file, content);
+    else writeJSONAtomic(file, content);
+  }
+  process.stdout.write(
+    `wrote ${opts.out}/{${['model.safetensors', ...Object.keys(files)].sort().join(',')}}\n`,
   );
-  writeSafetensors(path.join(opts.out, 'model.safetensors'), tensors, { format: 'pt' });
-  writeJSONAtomic(path.join(opts.out, 'config.json'), hfGPT2Config(config));
-  fs.copyFileSync(path.join(checkpoint, 'tokenizer.json'), path.join(opts.out, 'tokenizer.json'));
-  process.stdout.write(`wrote ${opts.out}/{config.json,model.safetensors,tokenizer.json}\n`);
 }
 
-export async function scoreCommand(
-  checkpoint: string,
-  opts: { text: string; json?: boolean; backend?: string },
-): Promise<void> {
-  const { model, tokenizer } = await modelFromCheckpoint(checkpoint, opts.backend);
-  const ids = tokenizer.encode(opts.text);
-  if (ids.length < 2) throw new UserError('--text must encode to at least two tokens');
-  const { logProbs, meanLoss } = await model.scoreTokens(ids);
-  const tokens = Array.from(ids, (id) => tokenizer.idToToken(id) ?? String(id));
-  if (opts.json) {
-    process.stdout.write(
-      `${JSON.stringify({ ids: Array.from(ids), tokens, logProbs: Array.from(logProbs), meanLoss })}\n`,
-    );
-  } else {
-    process.stdout.write(`token            logprob\n${tokens[0].padEnd(16)} (context)\n`);
-    for (let i = 0; i < logProbs.length; i++)
-      process.stdout.write(`${JSON.stringify(tokens[i + 1]).padEnd(16)} ${logProbs[i].toFixed(4)}\n`);
-    process.stdout.write(
-      `mean loss ${meanLoss.toFixed(4)} nats/token (perplexity ${Math.exp(meanLoss).toFixed(2)})\n`,
-    );
+export interface ScoreOptions {
+  text: string;
+  json?: boolean;
+  backend?: string;
+  /** T5: the target text whose log-probabilities are scored. */
+  target?: string;
+  /** BERT: a second segment ([CLS] text [SEP] pair [SEP]). */
+  pair?: string;
+  /** BERT: comma-separated positions to mask and score (0 = [CLS]). */
+  positions?: string;
+}
+
+export async function scoreCommand(checkpoint: string, opts: ScoreOptions): Promise<void> {
+  const m = await modelFromCheckpoint(checkpoint, opts.backend);
+  const out = process.stdout;
+  const misplaced = (flag: string, kinds: string) => {
+    throw new UserError(`${flag} is for ${kinds} checkpoints; this one is ${m.kind.toUpperCase()}`);
+  };
+  try {
+    if (m.kind !== 't5' && opts.target !== undefined) misplaced('--target', 'T5');
+    if (m.kind !== 'bert' && opts.pair !== undefined) misplaced('--pair', 'BERT');
+    if (m.kind !== 'bert' && opts.positions !== undefined) misplaced('--positions', 'BERT');
+    if (m.kind === 'bert') {
+      const s = await scoreBERT(m.model, m.tokenizer, opts);
+      if (opts.json) out.write(`${JSON.stringify(s)}\n`);
+      else {
+        out.write('position token            logprob (that position masked)\n');
+        s.positions.forEach((p, k) => {
+          out.write(
+            `${String(p).padEnd(8)} ${JSON.stringify(s.tokens[p]).padEnd(16)} ${s.logProbs[k].toFixed(4)}\n`,
+          );
+        });
+        out.write(
+          `mean loss ${s.meanLoss.toFixed(4)} nats/token (pseudo-perplexity ${Math.exp(s.meanLoss).toFixed(2)})\n`,
+        );
+        if (s.nsp)
+          out.write(
+            `NSP log p(IsNext) ${s.nsp.isNext.toFixed(4)}, log p(NotNext) ${s.nsp.notNext.toFixed(4)}\n`,
+          );
+      }
+      return;
+    }
+    if (m.kind === 't5') {
+      if (opts.target === undefined)
+        throw new UserError('a T5 checkpoint scores a target given an input: add --target "..."');
+      const s = await scoreT5(m.model, m.tokenizer, { text: opts.text, target: opts.target });
+      if (opts.json) out.write(`${JSON.stringify(s)}\n`);
+      else {
+        out.write(
+          `input ${s.inputTokens.map((t) => JSON.stringify(t)).join(' ')}\ntarget token     logprob\n`,
+        );
+        s.tokens.forEach((t, i) => {
+          out.write(`${JSON.stringify(t).padEnd(16)} ${s.logProbs[i].toFixed(4)}\n`);
+        });
+        out.write(
+          `mean loss ${s.meanLoss.toFixed(4)} nats/token (perplexity ${Math.exp(s.meanLoss).toFixed(2)})\n`,
+        );
+      }
+      return;
+    }
+    const { model, tokenizer } = m;
+    const ids = tokenizer.encode(opts.text);
+    if (ids.length < 2) throw new UserError('--text must encode to at least two tokens');
+    const { logProbs, meanLoss } = await model.scoreTokens(ids);
+    const tokens = Array.from(ids, (id) => tokenizer.idToToken(id) ?? String(id));
+    if (opts.json) {
+      out.write(
+        `${JSON.stringify({ ids: Array.from(ids), tokens, logProbs: Array.from(logProbs), meanLoss })}\n`,
+      );
+    } else {
+      out.write(`token            logprob\n${tokens[0].padEnd(16)} (context)\n`);
+      for (let i = 0; i < logProbs.length; i++)
+        out.write(`${JSON.stringify(tokens[i + 1]).padEnd(16)} ${logProbs[i].toFixed(4)}\n`);
+      out.write(
+        `mean loss ${meanLoss.toFixed(4)} nats/token (perplexity ${Math.exp(meanLoss).toFixed(2)})\n`,
+      );
+    }
+  } finally {
+    m.model.dispose();
   }
-  model.dispose();
 }
 
 export async function generateCommand(
@@ -113,7 +258,14 @@ export async function generateCommand(
       throw new UserError(`--${name}: expected a non-negative ${int ? 'integer' : 'number'}, got '${v}'`);
     return n;
   };
-  const { model, tokenizer } = await modelFromCheckpoint(checkpoint, opts.backend);
+  const m = await modelFromCheckpoint(checkpoint, opts.backend);
+  if (m.kind !== 'gpt') {
+    m.model.dispose();
+    throw new UserError(
+      `lab generate samples from GPT checkpoints; this one is ${m.kind.toUpperCase()} (try lab score)`,
+    );
+  }
+  const { model, tokenizer } = m;
   const eot = tokenizer.specialTokens['<|endoftext|>'];
   const prompt = opts.prompt ? tokenizer.encode(opts.prompt) : Int32Array.from([eot ?? 0]);
   const out = await model.generate(prompt, {
