@@ -58,19 +58,29 @@ static bool packA_fast(float* dst, const float* A, long ars, long acs, int mc, i
     return true;
   }
   if (ars == 1) {
-    for (int r = 0; r < mc; r += PL_MR) {
-      const int rows = mc - r < PL_MR ? mc - r : PL_MR;
-      float* d = dst + (long)r * kc;
-      const float* s = A + r;
-      for (int k = 0; k < kc; k++) {
-        for (int g = 0; g < PL_MR; g += 8) {
-          const int w = PL_MR - g < 8 ? PL_MR - g : 8;
-          int n = rows - g;
-          if (n > w) n = w;
-          const __m256 v = n <= 0 ? _mm256_setzero_ps() : pk_load8(s + g, n);
-          pk_store_w(d + (long)k * PL_MR + g, v, w);
+    // A^T layout: for each k, the mc values are contiguous. Walk k outermost so that A is read
+    // row by row (large power-of-two strides between k would thrash the caches otherwise).
+    const int full = mc / PL_MR * PL_MR;
+    for (int k = 0; k < kc; k++) {
+      const float* s = A + (long)k * acs;
+      for (int r = 0; r < full; r += PL_MR) {
+        float* d = dst + (long)r * kc + (long)k * PL_MR;
+        if (PL_MR == 12) {
+          _mm256_storeu_ps(d, _mm256_loadu_ps(s + r));
+          _mm_storeu_ps(d + 8, _mm_loadu_ps(s + r + 8));
+        } else if (PL_MR == 6) {
+          // Exact 4 + 2 float copies: an 8-wide store would spill into the next sliver's
+          // already written first k.
+          _mm_storeu_ps(d, _mm_loadu_ps(s + r));
+          _mm_storel_pi((__m64*)(d + 4), _mm_loadl_pi(_mm_setzero_ps(), (const __m64*)(s + r + 4)));
+        } else {
+          for (int ii = 0; ii < PL_MR; ii++) d[ii] = s[r + ii];
         }
-        s += acs;
+      }
+      if (full < mc) {
+        const int rows = mc - full;
+        float* d = dst + (long)full * kc + (long)k * PL_MR;
+        for (int ii = 0; ii < PL_MR; ii++) d[ii] = ii < rows ? s[full + ii] : 0.0f;
       }
     }
     return true;
