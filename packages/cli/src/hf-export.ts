@@ -1,6 +1,7 @@
 /**
  * BERT and T5 checkpoints in Hugging Face layout (`lab export --format hf`), and their scores
- * (`lab score`). GPT-2's layout is ours already and lives in checkpoint-tools.ts.
+ * (`lab score`). GPT-2's layout is ours already and lives in checkpoint-tools.ts. BERT and T5
+ * stay in one file (just past 400 lines) because export and score share the name maps below.
  *
  * BERT (post-norm only, as HF's BertModel) -> BertForPreTraining when the checkpoint has an NSP
  * head, else BertForMaskedLM (no pooler: HF's MLM model has none, and ours is untrained without

@@ -6,6 +6,8 @@
  * Face's BertForPreTraining (MLM `cls.predictions` with a decoder tied to the token embedding,
  * pooler, NSP `cls.seq_relationship`), plus a sequence-classification head for fine-tuning.
  * RoBERTa is this model with `nsp: false` (and dynamic masking, which is the data's business).
+ * One file on purpose (past 400 lines): the house style keeps a whole model readable top to bottom,
+ * as nanoGPT's model.py; most of its length is the parameter-name table below.
  *
  * Parameter names (dense weights [in, out], applied as x @ W + b, as the layers' Linear):
  *
