@@ -19,7 +19,6 @@ export const K = {
   attnSoftmaxGrad: 'PretrainLabAttnSoftmaxGrad',
   crossEntropy: 'PretrainLabCrossEntropy',
   crossEntropyGrad: 'PretrainLabCrossEntropyGrad',
-  linear: 'PretrainLabLinear',
   colSum: 'PretrainLabColSum',
   adamw: 'PretrainLabAdamW',
   sumSquares: 'PretrainLabSumSquares',
@@ -228,21 +227,6 @@ function makeCrossEntropyBwd(asm: AsmInstance) {
   };
 }
 
-// ---- linear: x [N, in] @ w [in, out] + b, bias folded into the sgemm's accumulator ----------
-function makeLinearFwd(asm: AsmInstance) {
-  return (args: Args): tf.TensorInfo => {
-    const backend = args.backend as WasmBackendInternals;
-    const { x, w, b } = args.inputs as { x: tf.TensorInfo; w: tf.TensorInfo; b: tf.TensorInfo };
-    const [N, In] = x.shape;
-    const Out = w.shape[1];
-    const out = backend.makeOutput([N, Out], 'float32');
-    if (N * Out === 0) return out;
-    const yo = offsetOf(backend, out);
-    asm.exports.broadcastRows(offsetOf(backend, b), yo, N, Out);
-    asm.sgemm(1, N, Out, In, offsetOf(backend, x), In, 1, 0, offsetOf(backend, w), Out, 1, 0, yo, Out, 0, 1);
-    return out;
-  };
-}
 /** Column sums of a [N, C] matrix (the bias gradient). */
 function makeColSum(asm: AsmInstance) {
   return (args: Args): tf.TensorInfo => {
@@ -283,26 +267,13 @@ function makeAdamW(asm: AsmInstance) {
     const mOut = backend.makeOutput(p.shape, 'float32');
     const vOut = backend.makeOutput(p.shape, 'float32');
     if (n > 0) {
-      asm.exports.adamw(
-        offsetOf(backend, p),
-        offsetOf(backend, m),
-        offsetOf(backend, v),
-        offsetOf(backend, g),
+      adamwOne(
+        asm,
+        [p, m, v, g, pOut, mOut, vOut].map((t) => offsetOf(backend, t)) as AdamWPtrs,
         clip ? offsetOf(backend, clip) : 0,
-        clip ? 1 : 0,
-        offsetOf(backend, pOut),
-        offsetOf(backend, mOut),
-        offsetOf(backend, vOut),
         n,
-        1 - a.lr * a.weightDecay,
-        a.weightDecay > 0 ? 1 : 0,
-        a.beta1,
-        1 - a.beta1,
-        a.beta2,
-        1 - a.beta2,
-        a.bc2Sqrt,
-        a.eps,
-        a.lr / a.bc1,
+        a,
+        a.weightDecay,
       );
     }
     return [pOut, mOut, vOut];
@@ -318,6 +289,45 @@ function makeSumSquares(asm: AsmInstance) {
     f32(out)[0] = total;
     return out;
   };
+}
+
+/** Heap offsets of p, m, v, g and the three outputs of one AdamW update. */
+export type AdamWPtrs = [number, number, number, number, number, number, number];
+
+/**
+ * One AdamW update of n floats on the heap (asm/kernels.ts `adamw`), with the clip coefficient
+ * read from the f32 at clipPtr (0: no clipping). Shared by the per-parameter and the
+ * all-parameter kernels, so both apply the same formula in the same order.
+ */
+export function adamwOne(
+  asm: AsmInstance,
+  [p, m, v, g, pOut, mOut, vOut]: AdamWPtrs,
+  clipPtr: number,
+  n: number,
+  h: { lr: number; beta1: number; beta2: number; eps: number; bc1: number; bc2Sqrt: number },
+  weightDecay: number,
+): void {
+  asm.exports.adamw(
+    p,
+    m,
+    v,
+    g,
+    clipPtr,
+    clipPtr ? 1 : 0,
+    pOut,
+    mOut,
+    vOut,
+    n,
+    1 - h.lr * weightDecay,
+    weightDecay > 0 ? 1 : 0,
+    h.beta1,
+    1 - h.beta1,
+    h.beta2,
+    1 - h.beta2,
+    h.bc2Sqrt,
+    h.eps,
+    h.lr / h.bc1,
+  );
 }
 
 const run = (name: string, inputs: tf.NamedTensorMap, attrs: object = {}) =>
@@ -364,18 +374,6 @@ function registerGradients(): void {
       targets: () => tf.zerosLike(saved[1]),
     }),
   });
-  tf.registerGradient({
-    kernelName: K.linear,
-    inputsToSave: ['x', 'w'],
-    gradFunc: (dy, saved) => {
-      const g = dy as tf.Tensor2D;
-      return {
-        x: () => tf.matMul(g, saved[1], false, true),
-        w: () => tf.matMul(saved[0], g, true, false),
-        b: () => run(K.colSum, { x: g }) as tf.Tensor,
-      };
-    },
-  });
 }
 
 export function registerFusedKernels(asm: AsmInstance): string[] {
@@ -388,17 +386,21 @@ export function registerFusedKernels(asm: AsmInstance): string[] {
     [K.attnSoftmaxGrad, makeAttnSoftmaxBwd(asm) as tf.KernelFunc],
     [K.crossEntropy, makeCrossEntropyFwd(asm) as tf.KernelFunc],
     [K.crossEntropyGrad, makeCrossEntropyBwd(asm) as tf.KernelFunc],
-    [K.linear, makeLinearFwd(asm) as tf.KernelFunc],
     [K.colSum, makeColSum(asm) as tf.KernelFunc],
     [K.adamw, makeAdamW(asm) as unknown as tf.KernelFunc],
     [K.sumSquares, makeSumSquares(asm) as tf.KernelFunc],
   ];
+  registerOnWasm(kernels);
+  registerGradients();
+  return kernels.map(([n]) => n);
+}
+
+/** (Re)registers kernels on the wasm backend, replacing any earlier registration of the same name. */
+export function registerOnWasm(kernels: Array<[string, tf.KernelFunc]>): void {
   for (const [kernelName, kernelFunc] of kernels) {
     if (tf.getKernel(kernelName, 'wasm')) tf.unregisterKernel(kernelName, 'wasm');
     tf.registerKernel({ kernelName, backendName: 'wasm', kernelFunc });
   }
-  registerGradients();
-  return kernels.map(([n]) => n);
 }
 
 /** True when ops.ts may use the fused kernels: wasm is active and they are registered. */

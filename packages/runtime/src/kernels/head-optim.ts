@@ -8,6 +8,7 @@
 import type * as tf from '@tensorflow/tfjs';
 import type { AsmInstance } from './asm-module.js';
 import { blockKernels, inputNames } from './blocks.js';
+import { type AdamWPtrs, adamwOne } from './fused.js';
 import { offsetOf, type WasmBackendInternals } from './wasm-internals.js';
 
 const { Scratch, f32, i32, named } = blockKernels;
@@ -171,27 +172,22 @@ function adamwAll(asm: AsmInstance) {
         const p = inputs[`p${i}`];
         const n = size(p.shape);
         if (n === 0) continue;
-        const wd = a.decays[i];
-        asm.exports.adamw(
-          offsetOf(backend, p),
-          offsetOf(backend, inputs[`m${i}`]),
-          offsetOf(backend, inputs[`v${i}`]),
-          offsetOf(backend, inputs[`g${i}`]),
-          clipPtr,
-          a.gradClip > 0 ? 1 : 0,
-          offsetOf(backend, outs[0][i]),
-          offsetOf(backend, outs[1][i]),
-          offsetOf(backend, outs[2][i]),
+        const ptrs = [
+          p,
+          inputs[`m${i}`],
+          inputs[`v${i}`],
+          inputs[`g${i}`],
+          outs[0][i],
+          outs[1][i],
+          outs[2][i],
+        ];
+        adamwOne(
+          asm,
+          ptrs.map((t) => offsetOf(backend, t)) as AdamWPtrs,
+          a.gradClip > 0 ? clipPtr : 0,
           n,
-          1 - a.lr * wd,
-          wd > 0 ? 1 : 0,
-          a.beta1,
-          1 - a.beta1,
-          a.beta2,
-          1 - a.beta2,
-          a.bc2Sqrt,
-          a.eps,
-          a.lr / a.bc1,
+          a,
+          a.decays[i],
         );
       }
     } finally {

@@ -9,6 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { AsmInstance } from './asm-module.js';
 import { attentionKernels } from './attention-core.js';
 import { BK, blockKernels, inputNames } from './blocks.js';
+import { registerOnWasm } from './fused.js';
 import { headOptimKernels } from './head-optim.js';
 
 /** Runs a kernel; its outputs as an array (runKernel returns a lone tensor for one output). */
@@ -167,10 +168,7 @@ export function registerBlockKernels(asm: AsmInstance, add: tf.KernelFunc, mul: 
     [BK.vocabCEGrad, h.vocabCEBwd(asm) as unknown as tf.KernelFunc],
     [BK.adamwAll, h.adamwAll(asm) as unknown as tf.KernelFunc],
   ];
-  for (const [kernelName, kernelFunc] of kernels) {
-    if (tf.getKernel(kernelName, 'wasm')) tf.unregisterKernel(kernelName, 'wasm');
-    tf.registerKernel({ kernelName, backendName: 'wasm', kernelFunc });
-  }
+  registerOnWasm(kernels);
   registerGradients();
   return kernels.map(([n]) => n);
 }
