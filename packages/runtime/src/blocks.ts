@@ -93,11 +93,7 @@ export function attentionCore(inputs: AttentionInputs, o: AttentionCoreOptions):
     const S = k.shape[2];
     let scores = tf.mul(tf.matMul(q, k, false, true), scale); // [B, H, T, S]
     if (o.bias) scores = tf.add(scores, o.bias);
-    if (o.causal) {
-      const m = new Float32Array(T * S);
-      for (let t = 0; t < T; t++) for (let s = t + S - T + 1; s < S; s++) m[t * S + s] = -1e9;
-      scores = tf.add(scores, tf.tensor2d(m, [T, S]));
-    }
+    if (o.causal) scores = tf.add(scores, causalMaskBias(T, S));
     if (o.keyPadding) {
       const bias = tf.mul(tf.sub(1, o.keyPadding), -1e9); // [B, S]
       scores = tf.add(scores, tf.reshape(bias, [B, 1, 1, S]));
@@ -107,6 +103,21 @@ export function attentionCore(inputs: AttentionInputs, o: AttentionCoreOptions):
     const y = tf.matMul(p, v); // [B, H, T, D]
     return tf.reshape(tf.transpose(y, [0, 2, 1, 3]), [B, T, W]) as tf.Tensor3D;
   });
+}
+
+const maskCache = new Map<string, tf.Tensor2D>();
+/** [T, S] additive bias: 0 where key s <= query t (aligned to the end), -1e9 above the diagonal. */
+export function causalMaskBias(T: number, S: number): tf.Tensor2D {
+  const key = `${tf.getBackend()}:${T}x${S}`;
+  let m = maskCache.get(key);
+  if (!m || m.isDisposed) {
+    const data = new Float32Array(T * S);
+    const offset = S - T;
+    for (let t = 0; t < T; t++) for (let s = 0; s < S; s++) data[t * S + s] = s > t + offset ? -1e9 : 0;
+    m = tf.keep(tf.tensor2d(data, [T, S]));
+    maskCache.set(key, m);
+  }
+  return m;
 }
 
 /** tf.dropout's multiplier for a tensor of this shape: floor(U[0,1) + keep) / keep, same seed, same draw. */

@@ -8,7 +8,7 @@
  * path for every other backend.
  */
 import * as tf from '@tensorflow/tfjs';
-import { setLayerNorm } from './blocks.js';
+import { causalMaskBias, setLayerNorm } from './blocks.js';
 import { BK } from './kernels/blocks.js';
 import { fusedActive, K, runFused } from './kernels/fused.js';
 import { blocksActive, runBlock } from './kernels/register-blocks.js';
@@ -19,6 +19,7 @@ export {
   type AttentionInputs,
   adamwUpdateAll,
   attentionCore,
+  causalMaskBias,
   embed,
   residualLayerNorm,
   vocabCrossEntropy,
@@ -142,21 +143,6 @@ export function attention(
     if (opts.dropout) probs = opts.dropout(probs);
     return tf.matMul(probs, v) as tf.Tensor4D; // [B, H, T, D]
   });
-}
-
-const maskCache = new Map<string, tf.Tensor2D>();
-/** [T, S] additive bias: 0 where key s <= query t (aligned to the end), -1e9 above the diagonal. */
-export function causalMaskBias(T: number, S: number): tf.Tensor2D {
-  const key = `${tf.getBackend()}:${T}x${S}`;
-  let m = maskCache.get(key);
-  if (!m || m.isDisposed) {
-    const data = new Float32Array(T * S);
-    const offset = S - T;
-    for (let t = 0; t < T; t++) for (let s = 0; s < S; s++) data[t * S + s] = s > t + offset ? -1e9 : 0;
-    m = tf.keep(tf.tensor2d(data, [T, S]));
-    maskCache.set(key, m);
-  }
-  return m;
 }
 
 /** Mean softmax cross-entropy: logits [N, V], integer targets [N]. Targets < 0 are ignored. */
