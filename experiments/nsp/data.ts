@@ -3,7 +3,7 @@
  * no held-out document is ever pretrained on), a WordPiece tokenizer trained on the training
  * documents, sentences encoded once, and the downstream tasks turned into BERT inputs.
  */
-import { checkSplits, type Document, loadCorpus, splitDocuments } from '@pretrain-lab/data';
+import { checkSplits, type Document, loadCorpus, paragraphsFromText, splitDocuments } from '@pretrain-lab/data';
 import { type BertExample, pairExample, truncateSeqPair } from '@pretrain-lab/objectives';
 import { Rng } from '@pretrain-lab/runtime';
 import { loadTask, type Task, TaskUnavailableError } from '@pretrain-lab/tasks';
@@ -29,6 +29,38 @@ export function corpusSplits(corpus: string, splitSeed: number) {
   const splits = splitDocuments(loadCorpus(corpus), { seed: splitSeed });
   checkSplits(corpus, splits, { minTrain: 2, why: 'NSP draws a random next segment from another document' });
   return splits;
+}
+
+/**
+ * The pretraining documents: a seeded choice of `documents` training documents (0 = all), then
+ * (self-pretraining) each listed task's training inputs as one document each, cut to their
+ * first `maxWords` words. Test inputs are never included.
+ */
+export function pretrainingDocuments(
+  train: readonly Document[],
+  opts: { documents: number; splitSeed: number; selfPretrain: { tasks: string[]; maxWords: number } },
+): { docs: Document[]; notes: string[] } {
+  let docs = train.slice();
+  if (opts.documents > 0 && opts.documents < docs.length) {
+    const order = Rng.derive(opts.splitSeed, 'pretrain/documents').permutation(docs.length);
+    docs = Array.from(order.subarray(0, opts.documents))
+      .sort((a, b) => a - b)
+      .map((i) => train[i]);
+  }
+  const notes = [`${docs.length} of ${train.length} training documents of the corpus`];
+  for (const name of opts.selfPretrain.tasks) {
+    const task = loadTask(name, { seed: opts.splitSeed });
+    let kept = 0;
+    for (const e of task.train) {
+      const words = e.text.split(/\s+/).filter(Boolean).slice(0, opts.selfPretrain.maxWords);
+      const paragraphs = paragraphsFromText(words.join(' '));
+      if (paragraphs.length === 0) continue;
+      docs.push({ id: `${name}/${e.id}`, paragraphs });
+      kept++;
+    }
+    notes.push(`${kept} training inputs of ${name} (first ${opts.selfPretrain.maxWords} words each, no labels)`);
+  }
+  return { docs, notes };
 }
 
 /** A document as the objectives want it: its sentences in order, each already tokenized. */
@@ -108,8 +140,12 @@ export function encodeTask(
     throw new Error(`task ${name} is a generation task; the NSP ablation fine-tunes classifiers`);
   const labelIndex = new Map(task.labels.map((l, i) => [l, i]));
   const rng = Rng.derive(opts.splitSeed, `task/${name}`);
-  const encode = (examples: typeof task.train, max: number) => {
-    const chosen = sample(examples, max, rng);
+  const encode = (examples: typeof task.train, max: number, nested: boolean) => {
+    // Training examples in a seeded order, so every smaller training set is a prefix of the
+    // larger ones (the same subset for every row of the table).
+    const chosen = nested
+      ? Array.from(Rng.derive(opts.splitSeed, `task/${name}/order`).permutation(examples.length).subarray(0, max), (i) => examples[i])
+      : sample(examples, max, rng);
     return {
       examples: chosen.map((e) => encodeExample(tok, ids, opts.maxLen, e.text, e.textPair, rng)),
       labels: Int32Array.from(chosen, (e) => labelIndex.get(e.label)!),
@@ -118,8 +154,8 @@ export function encodeTask(
   return {
     name,
     labels: task.labels,
-    train: encode(task.train, opts.maxTrain),
-    test: encode(task.test, opts.maxTest),
+    train: encode(task.train, opts.maxTrain, true),
+    test: encode(task.test, opts.maxTest, false),
     notes: task.notes,
   };
 }

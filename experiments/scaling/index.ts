@@ -1,4 +1,4 @@
-import type { Experiment } from '@pretrain-lab/cli';
+import type { Experiment } from '@pretrain-lab/experiment';
 import { defaults, type ScalingConfig, validate } from './config.js';
 import { presets } from './presets.js';
 import { runScaling } from './run.js';

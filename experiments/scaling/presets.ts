@@ -1,4 +1,4 @@
-import type { Preset } from '@pretrain-lab/cli';
+import type { Preset } from '@pretrain-lab/experiment';
 import { LADDER, type ScalingConfig } from './config.js';
 
 /**

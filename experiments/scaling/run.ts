@@ -13,7 +13,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { type ExperimentContext, RunLedger, writeJSONAtomic } from '@pretrain-lab/cli';
+import { type ExperimentContext, RunLedger, writeJSONAtomic } from '@pretrain-lab/experiment';
 import { BatchStream, evalBatches, type PreparedData } from '@pretrain-lab/data';
 import { GPT, resolveGPTConfig } from '@pretrain-lab/models';
 import { UserError } from '@pretrain-lab/runtime';

@@ -1,4 +1,4 @@
-import type { Experiment } from '@pretrain-lab/cli';
+import type { Experiment } from '@pretrain-lab/experiment';
 import { defaults, type SpansConfig, validate } from './config.js';
 import { presets } from './presets.js';
 import { runSpans } from './run.js';

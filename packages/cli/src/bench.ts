@@ -39,7 +39,7 @@ import {
   type Workload,
   type WorkloadName,
 } from './bench-workloads.js';
-import { repoRoot } from './runs.js';
+import { repoRoot } from '@pretrain-lab/experiment';
 
 export * from './bench-step.js';
 export * from './bench-workloads.js';

@@ -5,8 +5,8 @@ import { UserError } from '@pretrain-lab/runtime';
  * Errors a user can cause print one line and exit 2 (see errors.ts).
  */
 import { Command, CommanderError, Option } from 'commander';
-import { runMain } from './errors.js';
-import { extractOverrides } from './overrides.js';
+import { runMain } from '@pretrain-lab/experiment';
+import { extractOverrides } from '@pretrain-lab/experiment';
 
 async function main(): Promise<void> {
   const { overrides, rest } = extractOverrides(process.argv.slice(2));

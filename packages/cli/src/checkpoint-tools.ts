@@ -21,7 +21,7 @@ import {
 import { initBackend, parseBackendName, UserError } from '@pretrain-lab/runtime';
 import { tokenizerFromJSON, UnigramTokenizer, WordPieceTokenizer } from '@pretrain-lab/tokenizers';
 import { loadCheckpoint, writeSafetensors } from '@pretrain-lab/train';
-import { writeFileAtomic, writeJSONAtomic } from './atomic.js';
+import { writeFileAtomic, writeJSONAtomic } from '@pretrain-lab/experiment';
 import {
   bertTokenizerConfig,
   hfBERTConfig,

@@ -3,11 +3,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { initBackend, parseBackendName, UserError } from '@pretrain-lab/runtime';
 import { MetricsWriter, ProgressBar, TensorBoardSink } from '@pretrain-lab/train';
-import { writeJSONAtomic } from './atomic.js';
-import { type Experiment, loadExperiment, resolvePreset } from './experiment.js';
-import { RunLock } from './lock.js';
-import { applyOverrides, type Json } from './overrides.js';
-import { newRunId, RunDir, repoRoot } from './runs.js';
+import { writeJSONAtomic } from '@pretrain-lab/experiment';
+import { type Experiment, loadExperiment, resolvePreset } from '@pretrain-lab/experiment';
+import { RunLock } from '@pretrain-lab/experiment';
+import { applyOverrides, type Json } from '@pretrain-lab/experiment';
+import { newRunId, RunDir, repoRoot } from '@pretrain-lab/experiment';
 
 export interface ExpOptions {
   preset?: string;

@@ -1,13 +1,16 @@
 /**
- * The four input formats of RoBERTa's NSP ablation (Liu et al. 2019, section 4.2, Table 2) as one
- * pipeline with a `format` switch; NSP is implied by the format.
+ * The four input formats of RoBERTa's NSP ablation (Liu et al. 2019, section 4.2, Table 2), and
+ * ALBERT's sentence-order prediction, as one pipeline with a `format` switch; the pair objective
+ * (NSP, SOP or none) is implied by the format (`pairObjective`).
  *
- *   segment-pair    [CLS] A [SEP] B [SEP], A and B spans of contiguous sentences, NSP
- *   sentence-pair   [CLS] A [SEP] B [SEP], A and B single sentences, NSP
- *   full-sentences  [CLS] s s s [SEP] s s [SEP], packed contiguously, crossing documents with an
- *                   extra [SEP] between them, no NSP
- *   doc-sentences   as full-sentences but never crossing a document; the last input of a
- *                   document may be short (padded), no NSP
+ *   segment-pair      [CLS] A [SEP] B [SEP], A and B spans of contiguous sentences, NSP
+ *   sentence-pair     [CLS] A [SEP] B [SEP], A and B single sentences, NSP
+ *   segment-pair-sop  as segment-pair, but B is always A's true neighbour in the same document,
+ *                     in order or swapped, SOP (ALBERT, Lan et al. 2020, section 4.1; sop.ts)
+ *   full-sentences    [CLS] s s s [SEP] s s [SEP], packed contiguously, crossing documents with
+ *                     an extra [SEP] between them, no pair objective
+ *   doc-sentences     as full-sentences but never crossing a document; the last input of a
+ *                     document may be short (padded), no pair objective
  *
  * Input documents are lists of tokenized sentences (Int32Array per sentence). Every example is
  * padded to maxLen, total length including specials. Token type (segment) ids are 0 for
@@ -18,24 +21,20 @@
  * RoBERTa grows the batch for short DOC-SENTENCES inputs to keep tokens per batch constant; that
  * belongs to the batcher, which can read `length` of each example.
  */
+import { INPUT_FORMATS, type InputFormat, NO_NSP_LABEL, type PairObjective } from './input-formats.js';
 import { type Documents, nspPairs, type SentenceSpan } from './nsp.js';
+import { sopPairs } from './sop.js';
 
-export type InputFormat = 'segment-pair' | 'sentence-pair' | 'full-sentences' | 'doc-sentences';
-
-export const INPUT_FORMATS: readonly InputFormat[] = [
-  'segment-pair',
-  'sentence-pair',
-  'full-sentences',
-  'doc-sentences',
-];
-
-/** Whether a format trains next-sentence prediction. */
-export function formatHasNsp(format: InputFormat): boolean {
-  return format === 'segment-pair' || format === 'sentence-pair';
-}
-
-/** nspLabel of formats without NSP (an ignore value for the NSP head). */
-export const NO_NSP_LABEL = -1;
+export { describeExample, type ExampleMasking, type ExampleView } from './example-view.js';
+export {
+  formatHasNsp,
+  formatHasPairLabel,
+  INPUT_FORMATS,
+  type InputFormat,
+  NO_NSP_LABEL,
+  type PairObjective,
+  pairObjective,
+} from './input-formats.js';
 
 export interface BertInputOptions {
   format: InputFormat;
@@ -57,14 +56,23 @@ export interface BertExample {
   /** [maxLen] 1 on real tokens, 0 on padding. */
   attentionMask: Int32Array;
   /**
-   * 1: B is the actual next text (isNext); 0: B is from another document; -1: format without NSP.
-   * Note: Hugging Face's BertForPreTraining uses the opposite (0 = continuation); flip when
-   * loading its NSP head.
+   * The pair head's label, whose meaning depends on `pairObjective`.
+   * NSP: 1: B is the actual next text (isNext); 0: B is from another document.
+   * SOP: 0: A then B in document order; 1: swapped (ALBERT's sentence_order_label, as in Hugging
+   * Face's AlbertForPreTraining). So the coherent class is 1 for NSP but 0 for SOP.
+   * -1: format without a pair objective.
+   * Note: Hugging Face's BertForPreTraining uses the opposite NSP convention (0 = continuation);
+   * flip when loading its NSP head.
    */
   nspLabel: number;
+  /** Which objective nspLabel belongs to; set by buildBertInputs for the pair formats. */
+  pairObjective?: PairObjective;
   /** Real tokens including specials; positions >= length are padding. */
   length: number;
-  /** Sentences the example was cut from, in order: [A, B] for pair formats, one span per document piece otherwise. */
+  /**
+   * Sentences the example was cut from, in order: [A, B] for pair formats (for a swapped SOP pair,
+   * A's sentences come right after B's), one span per document piece otherwise.
+   */
   sources: SentenceSpan[];
 }
 
@@ -198,13 +206,25 @@ export function buildBertInputs(documents: Documents, opts: BertInputOptions): B
   }
   if (!Number.isInteger(maxLen) || maxLen < 5)
     throw new Error(`maxLen must be an integer >= 5 for ${format}, got ${maxLen}`);
+  const shortSeqProb = opts.shortSeqProb === undefined ? {} : { shortSeqProb: opts.shortSeqProb };
+  if (format === 'segment-pair-sop') {
+    // Segments as segment-pair's (same chunking and truncation, pair-chunks.ts), never across documents.
+    const pairs = sopPairs(documents, { maxTokens: maxLen - 3, seed: opts.seed, ...shortSeqProb });
+    return pairs.map((p) => ({
+      ...pairExample(p.a, p.b, p.swapped, opts, [p.aSpan, p.bSpan]),
+      pairObjective: 'sop',
+    }));
+  }
   const pairs = nspPairs(documents, {
     segments: format === 'segment-pair' ? 'multi-sentence' : 'single-sentence',
     maxTokens: maxLen - 3,
     seed: opts.seed,
-    ...(opts.shortSeqProb === undefined ? {} : { shortSeqProb: opts.shortSeqProb }),
+    ...shortSeqProb,
   });
-  return pairs.map((p) => pairExample(p.a, p.b, p.isNext, opts, [p.aSpan, p.bSpan]));
+  return pairs.map((p) => ({
+    ...pairExample(p.a, p.b, p.isNext, opts, [p.aSpan, p.bSpan]),
+    pairObjective: 'nsp',
+  }));
 }
 
 /** Stacks examples of one maxLen into flat [N * maxLen] arrays. */
@@ -229,78 +249,4 @@ export function batchExamples(examples: readonly BertExample[]): BertBatch {
 /** buildBertInputs then batchExamples. */
 export function buildBertBatch(documents: Documents, opts: BertInputOptions): BertBatch {
   return batchExamples(buildBertInputs(documents, opts));
-}
-
-/** An MLM corruption of one example, row-aligned with it (e.g. maskSequence's result). */
-export interface ExampleMasking {
-  inputs: Int32Array;
-  labels: Int32Array;
-  positions: Int32Array;
-  how: readonly string[];
-}
-
-export interface ExampleView {
-  /** Real tokens (padding left out). */
-  tokens: string[];
-  tokenTypeIds: number[];
-  /** Number of pad positions after the real tokens. */
-  padding: number;
-  length: number;
-  maxLen: number;
-  nspLabel: number;
-  /** true / false for NSP formats, null without NSP. */
-  isNext: boolean | null;
-  /** Segment A and B tokens without specials, for pair formats; for packed formats A is the whole content. */
-  segmentA: string[];
-  segmentB: string[];
-  sources: SentenceSpan[];
-  /** Present when an MLM corruption was given. */
-  masked?: {
-    tokens: string[];
-    targets: { index: number; original: string; shownAs: string; how: string }[];
-  };
-}
-
-/** A JSON-able view of one example, tokens as strings, optionally with its MLM corruption. */
-export function describeExample(
-  example: BertExample,
-  idToToken: (id: number) => string,
-  mlm?: ExampleMasking,
-): ExampleView {
-  const { length, inputIds, tokenTypeIds } = example;
-  const maxLen = inputIds.length;
-  const real = Array.from(inputIds.subarray(0, length));
-  const types = Array.from(tokenTypeIds.subarray(0, length));
-  const tokens = real.map(idToToken);
-  // Content between the specials: A is positions 1 .. first segment-1 position - 2, B up to length - 2.
-  const firstB = types.indexOf(1);
-  const aEnd = firstB === -1 ? length - 1 : firstB - 1;
-  const segmentA = tokens.slice(1, Math.max(1, aEnd));
-  const segmentB = firstB === -1 ? [] : tokens.slice(firstB, length - 1);
-  const view: ExampleView = {
-    tokens,
-    tokenTypeIds: types,
-    padding: maxLen - length,
-    length,
-    maxLen,
-    nspLabel: example.nspLabel,
-    isNext: example.nspLabel === NO_NSP_LABEL ? null : example.nspLabel === 1,
-    segmentA,
-    segmentB,
-    sources: example.sources.map((s) => ({ ...s })),
-  };
-  if (mlm !== undefined) {
-    if (mlm.inputs.length !== maxLen)
-      throw new Error(`MLM corruption has length ${mlm.inputs.length}, example has ${maxLen}`);
-    view.masked = {
-      tokens: Array.from(mlm.inputs.subarray(0, length), idToToken),
-      targets: Array.from(mlm.positions, (index, k) => ({
-        index,
-        original: idToToken(mlm.labels[index]),
-        shownAs: idToToken(mlm.inputs[index]),
-        how: mlm.how[k],
-      })),
-    };
-  }
-  return view;
 }

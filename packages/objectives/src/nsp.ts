@@ -15,10 +15,13 @@
  *   times and may still land on the same one).
  * - shortSeqProb defaults to 0: RoBERTa (section 3.1) trains only on full-length inputs and does
  *   not inject BERT's 10% of short sequences. Set 0.1 for BERT's recipe.
+ * ALBERT's sentence-order prediction (sop.ts) cuts its segments as the positives here, through the
+ * same helpers (pair-chunks.ts).
  * Documents with fewer than two sentences yield no pair (there is no true next sentence), but
  * can still supply random B segments.
  */
 import { Rng } from '@pretrain-lab/runtime/rng';
+import { checkPairOptions, chunkEnd, concatSentences, drawTargetLength } from './pair-chunks.js';
 
 /** Sentences [start, end) of document doc. */
 export interface SentenceSpan {
@@ -76,18 +79,6 @@ export function truncateSeqPair(
   return [a.subarray(a0, a1), b.subarray(b0, b1)];
 }
 
-function concatSentences(sentences: readonly Int32Array[], start: number, end: number): Int32Array {
-  let total = 0;
-  for (let j = start; j < end; j++) total += sentences[j].length;
-  const out = new Int32Array(total);
-  let at = 0;
-  for (let j = start; j < end; j++) {
-    out.set(sentences[j], at);
-    at += sentences[j].length;
-  }
-  return out;
-}
-
 const NSP_KEYS = new Set(['segments', 'maxTokens', 'seed', 'shortSeqProb']);
 
 /**
@@ -95,19 +86,12 @@ const NSP_KEYS = new Set(['segments', 'maxTokens', 'seed', 'shortSeqProb']);
  * Rng.derive(seed, 'nsp/doc' + d), so its pairs do not depend on how other documents went.
  */
 export function nspPairs(documents: Documents, opts: NspPairOptions): NspPair[] {
-  for (const key of Object.keys(opts)) {
-    if (!NSP_KEYS.has(key))
-      throw new Error(`Unknown NSP option '${key}'; known: ${[...NSP_KEYS].join(', ')}`);
-  }
   const { segments, maxTokens, seed } = opts;
   const shortSeqProb = opts.shortSeqProb ?? 0;
+  checkPairOptions(opts, NSP_KEYS, maxTokens, shortSeqProb, 'NSP');
   if (segments !== 'multi-sentence' && segments !== 'single-sentence') {
     throw new Error(`NSP segments must be 'multi-sentence' or 'single-sentence', got '${segments}'`);
   }
-  if (!Number.isInteger(maxTokens) || maxTokens < 2)
-    throw new Error(`NSP maxTokens must be an integer >= 2 (maxLen >= 5), got ${maxTokens}`);
-  if (!(shortSeqProb >= 0 && shortSeqProb <= 1))
-    throw new Error(`shortSeqProb must be in [0, 1], got ${shortSeqProb}`);
   const nonEmpty: number[] = [];
   const rankOf = new Int32Array(documents.length);
   documents.forEach((doc, d) => {
@@ -130,15 +114,9 @@ export function nspPairs(documents: Documents, opts: NspPairOptions): NspPair[] 
     const self = rankOf[d]; // d's place in nonEmpty, to draw uniformly among the others
     let i = 0;
     while (i < n) {
-      let target = maxTokens;
-      if (shortSeqProb > 0 && rng.float() < shortSeqProb) target = 2 + rng.int(maxTokens - 1);
+      const target = drawTargetLength(rng, maxTokens, shortSeqProb);
       // Chunk: sentences [i, j).
-      let j = i;
-      if (single) j = i + 1;
-      else {
-        let length = 0;
-        while (j < n && length < target) length += sents[j++].length;
-      }
+      let j = single ? i + 1 : chunkEnd(sents, i, target);
       const isNext = rng.float() < 0.5;
       let aStart = i;
       let aEnd = j - i >= 2 ? i + 1 + rng.int(j - i - 1) : i + 1;

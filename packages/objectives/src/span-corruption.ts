@@ -1,6 +1,6 @@
 /**
  * T5 span corruption (Raffel et al. 2020, section 3.1.4 and 3.3.4), as pure functions on typed
- * arrays with an explicit seeded generator. The pipeline is T5's:
+ * arrays with an explicit seeded generator. It is T5's `denoise` (denoise.ts) with these stages:
  *
  *   noise mask (random_spans_noise_mask) -> inputs (noise_span_to_unique_sentinel)
  *                                        -> targets (nonnoise_span_to_unique_sentinel) -> + EOS
@@ -27,231 +27,37 @@
  * this is not quite T5's `iid_noise_mask` (a Bernoulli draw per token, whose adjacent noise tokens
  * merge into one sentinel): with mean span 1, `random_spans_noise_mask` makes exactly
  * round(L * d) noise spans of length 1, each separated by at least one kept token. `iidNoiseMask`
- * is provided for the Bernoulli variant.
+ * (noise-mask.ts) with the same two sentinel stages through `denoise` is the Bernoulli variant.
+ *
+ * The masks and sentinel stages live in noise-mask.ts and denoise.ts and are re-exported here,
+ * where they were first written.
  *
  * No tfjs here, and no unseeded randomness: every draw comes from an `Rng`.
  */
 import { Rng } from '@pretrain-lab/runtime/rng';
+import {
+  type DenoiseFn,
+  denoise,
+  noiseSpanToUniqueSentinel,
+  nonnoiseSpanToUniqueSentinel,
+  type SentinelId,
+} from './denoise.js';
+import { randomSpansNoiseMask, roundHalfToEven } from './noise-mask.js';
 
-/** Maps the k-th sentinel (k = 0, 1, ...) to a token id. */
-export type SentinelId = (k: number) => number;
-
-/** T5's convention: sentinel k is vocab_size - 1 - k (<extra_id_0> is the last id). */
-export function t5SentinelId(vocabSize: number): SentinelId {
-  if (!Number.isInteger(vocabSize) || vocabSize < 1) {
-    throw new Error(`t5SentinelId needs a positive integer vocabSize, got ${vocabSize}`);
-  }
-  return (k) => {
-    const id = vocabSize - 1 - k;
-    if (id < 0) throw new Error(`sentinel ${k} does not fit in a vocabulary of ${vocabSize} ids`);
-    return id;
-  };
-}
-
-/**
- * Round half to even ("banker's rounding"), as tf.round, numpy.round and Python 3's round do.
- * JavaScript's Math.round rounds halves up (2.5 -> 3), which would change T5's counts.
- * The sign of zero is kept: -0.5 -> -0.
- */
-export function roundHalfToEven(x: number): number {
-  if (!Number.isFinite(x)) return x;
-  const floor = Math.floor(x);
-  const diff = x - floor; // exact for |x| < 2^52
-  let r: number;
-  if (diff < 0.5) r = floor;
-  else if (diff > 0.5) r = floor + 1;
-  else r = floor % 2 === 0 ? floor : floor + 1;
-  return r === 0 && (x < 0 || Object.is(x, -0)) ? -0 : r;
-}
-
-/** The deterministic part of `randomSpansNoiseMask`: how many noise tokens and spans. */
-export interface SpanNoiseCounts {
-  /** The length the mask is computed on: max(length, 2), as in the reference. */
-  workingLength: number;
-  numNoiseTokens: number;
-  numNonNoiseTokens: number;
-  /** Also the number of non-noise spans: the mask alternates, starting with non-noise. */
-  numNoiseSpans: number;
-}
-
-function checkLength(length: number, what: string): void {
-  if (!Number.isInteger(length) || length < 0) {
-    throw new Error(`${what} must be a non-negative integer, got ${length}`);
-  }
-}
-
-/**
- * As in T5's random_spans_noise_mask, including its arithmetic: the reference computes
- * round(float32(length) * noise_density) and round(float32(num_noise) / mean) in float32 with
- * tf.round (half to even). Math.fround reproduces the float32 products and quotients exactly
- * (a product of two float32s is exact in a double; double-rounding a quotient to float32 is
- * innocuous), so ties fall the same way as in TensorFlow.
- */
-export function spanNoiseCounts(
-  length: number,
-  noiseDensity: number,
-  meanNoiseSpanLength: number,
-): SpanNoiseCounts {
-  checkLength(length, 'length');
-  if (!(noiseDensity >= 0 && noiseDensity <= 1)) {
-    throw new Error(`noiseDensity must be in [0, 1], got ${noiseDensity}`);
-  }
-  if (!(meanNoiseSpanLength > 0) || !Number.isFinite(meanNoiseSpanLength)) {
-    throw new Error(`meanNoiseSpanLength must be a positive number, got ${meanNoiseSpanLength}`);
-  }
-  // "increase length to avoid degeneracy": a length-0 or length-1 sequence is computed as length 2
-  // and the mask truncated, so it never holds noise.
-  const workingLength = Math.max(length, 2);
-  let numNoiseTokens = roundHalfToEven(Math.fround(Math.fround(workingLength) * Math.fround(noiseDensity)));
-  // At least one noise and one non-noise token.
-  numNoiseTokens = Math.min(Math.max(numNoiseTokens, 1), workingLength - 1);
-  const numNoiseSpans = Math.max(
-    roundHalfToEven(Math.fround(numNoiseTokens / Math.fround(meanNoiseSpanLength))),
-    1,
-  );
-  const numNonNoiseTokens = workingLength - numNoiseTokens;
-  if (numNoiseSpans > numNoiseTokens || numNoiseSpans > numNonNoiseTokens) {
-    // The reference fails here with a shape error; say why instead.
-    throw new Error(
-      `cannot place ${numNoiseSpans} noise spans (mean length ${meanNoiseSpanLength}) with ` +
-        `${numNoiseTokens} noise and ${numNonNoiseTokens} non-noise tokens in a sequence of ${workingLength}: ` +
-        `every span needs at least one token of each kind. Raise meanNoiseSpanLength (>= 1) or move noiseDensity toward 0.5 or below.`,
-    );
-  }
-  return { workingLength, numNoiseTokens, numNonNoiseTokens, numNoiseSpans };
-}
-
-/**
- * Splits numItems into numSegments positive parts, every composition equally likely.
- * As in T5's _random_segmentation: shuffle numItems - 1 boundary flags of which
- * numSegments - 1 are set, prepend a 0 (the first item always opens segment 0), and count the
- * items per segment (cumsum -> segment id -> segment_sum). Returns the [numSegments] lengths.
- */
-export function randomSegmentation(numItems: number, numSegments: number, rng: Rng): Int32Array {
-  if (
-    !Number.isInteger(numItems) ||
-    !Number.isInteger(numSegments) ||
-    numSegments < 1 ||
-    numSegments > numItems
-  ) {
-    throw new Error(
-      `randomSegmentation needs 1 <= numSegments <= numItems, got ${numSegments} and ${numItems}`,
-    );
-  }
-  const startsNewSegment = new Uint8Array(numItems - 1); // flag i: item i + 1 opens a new segment
-  startsNewSegment.fill(1, 0, numSegments - 1);
-  rng.shuffle(startsNewSegment);
-  const lengths = new Int32Array(numSegments);
-  let segment = 0;
-  lengths[0] = 1;
-  for (let i = 0; i < startsNewSegment.length; i++) {
-    segment += startsNewSegment[i];
-    lengths[segment]++;
-  }
-  return lengths;
-}
-
-/**
- * Noise mask of random spans, exactly as T5's random_spans_noise_mask: numNoise =
- * round_half_to_even(L * d) clamped to [1, L - 1]; numSpans = max(round_half_to_even(numNoise / m), 1);
- * numNoise and L - numNoise are each split into numSpans positive parts uniformly at random
- * (noise first, then non-noise, both from `rng`), and the spans are laid out
- * non-noise, noise, non-noise, noise, ... so the mask starts with non-noise and ends with noise.
- * Subject to those counts, every mask is equally likely. Lengths 0 and 1 are computed as length 2
- * and truncated (so they carry no noise), as in the reference.
- *
- * Returns [length] with 1 for noise.
- */
-export function randomSpansNoiseMask(
-  length: number,
-  noiseDensity: number,
-  meanNoiseSpanLength: number,
-  rng: Rng,
-): Uint8Array {
-  const { workingLength, numNoiseTokens, numNonNoiseTokens, numNoiseSpans } = spanNoiseCounts(
-    length,
-    noiseDensity,
-    meanNoiseSpanLength,
-  );
-  const noiseSpanLengths = randomSegmentation(numNoiseTokens, numNoiseSpans, rng);
-  const nonNoiseSpanLengths = randomSegmentation(numNonNoiseTokens, numNoiseSpans, rng);
-  const mask = new Uint8Array(workingLength);
-  let pos = 0;
-  for (let s = 0; s < numNoiseSpans; s++) {
-    pos += nonNoiseSpanLengths[s];
-    mask.fill(1, pos, pos + noiseSpanLengths[s]);
-    pos += noiseSpanLengths[s];
-  }
-  return mask.slice(0, length);
-}
-
-/**
- * Bernoulli noise, one independent draw per token, as T5's iid_noise_mask (uniform < density).
- * The noise count is random and adjacent noise tokens form spans; compare `randomSpansNoiseMask`
- * with mean span 1, which fixes the count and never lets two noise tokens touch.
- */
-export function iidNoiseMask(length: number, noiseDensity: number, rng: Rng): Uint8Array {
-  checkLength(length, 'length');
-  if (!(noiseDensity >= 0 && noiseDensity <= 1)) {
-    throw new Error(`noiseDensity must be in [0, 1], got ${noiseDensity}`);
-  }
-  const mask = new Uint8Array(length);
-  for (let i = 0; i < length; i++) mask[i] = rng.float() < noiseDensity ? 1 : 0;
-  return mask;
-}
-
-function checkMask(tokens: ArrayLike<number>, mask: ArrayLike<number>): void {
-  if (tokens.length !== mask.length) {
-    throw new Error(`noise mask has length ${mask.length} but there are ${tokens.length} tokens`);
-  }
-}
-
-function sentinel(sentinelId: SentinelId, k: number): number {
-  const id = sentinelId(k);
-  if (!Number.isInteger(id)) throw new Error(`sentinelId(${k}) must be an integer token id, got ${id}`);
-  return id;
-}
-
-/** Replaces each run of positions where mask === replaced by one sentinel, numbered in order. */
-function spansToUniqueSentinel(
-  tokens: ArrayLike<number>,
-  mask: ArrayLike<number>,
-  replaced: boolean,
-  sentinelId: SentinelId,
-): Int32Array {
-  checkMask(tokens, mask);
-  const out: number[] = [];
-  let k = 0;
-  for (let i = 0; i < tokens.length; i++) {
-    const hit = (mask[i] !== 0) === replaced;
-    if (!hit) out.push(tokens[i]);
-    else if (i === 0 || (mask[i - 1] !== 0) !== replaced) out.push(sentinel(sentinelId, k++));
-    // later tokens of a replaced run are dropped
-  }
-  return Int32Array.from(out);
-}
-
-/** As T5's noise_span_to_unique_sentinel: each noise span becomes sentinel 0, 1, 2, ... in order. */
-export function noiseSpanToUniqueSentinel(
-  tokens: ArrayLike<number>,
-  noiseMask: ArrayLike<number>,
-  sentinelId: SentinelId,
-): Int32Array {
-  return spansToUniqueSentinel(tokens, noiseMask, true, sentinelId);
-}
-
-/**
- * As T5's nonnoise_span_to_unique_sentinel: each non-noise span becomes sentinel 0, 1, 2, ...
- * The sentinels number non-noise spans, so they line up with the inputs' (which number noise
- * spans) only when the mask starts with non-noise, as random masks always do.
- */
-export function nonnoiseSpanToUniqueSentinel(
-  tokens: ArrayLike<number>,
-  noiseMask: ArrayLike<number>,
-  sentinelId: SentinelId,
-): Int32Array {
-  return spansToUniqueSentinel(tokens, noiseMask, false, sentinelId);
-}
+export {
+  noiseSpanToUniqueSentinel,
+  nonnoiseSpanToUniqueSentinel,
+  type SentinelId,
+  t5SentinelId,
+} from './denoise.js';
+export {
+  iidNoiseMask,
+  randomSegmentation,
+  randomSpansNoiseMask,
+  roundHalfToEven,
+  type SpanNoiseCounts,
+  spanNoiseCounts,
+} from './noise-mask.js';
 
 export interface SpanCorruptionFormat {
   /** Token id of sentinel k (T5: vocabSize - 1 - k, see `t5SentinelId`). */
@@ -295,6 +101,32 @@ function checkKeys(opts: object, allowed: string[], where: string): void {
   }
 }
 
+/** T5's two sentinel stages, and with `finalSentinel` the closing sentinel after the targets. */
+function sentinelStages(format: SpanCorruptionFormat): { inputs: DenoiseFn; targets: DenoiseFn } {
+  const { sentinelId, finalSentinel = false } = format;
+  const nonnoise = nonnoiseSpanToUniqueSentinel(sentinelId);
+  const targets: DenoiseFn = (tokens, noiseMask, rng) => {
+    const spans = nonnoise(tokens, noiseMask, rng);
+    const n = noiseMask.length;
+    if (!finalSentinel || n === 0 || noiseMask[n - 1] === 0) return spans;
+    // Targets hold one sentinel per non-noise span; the next one closes the last noise span.
+    let numNonNoiseSpans = 0;
+    for (let i = 0; i < n; i++)
+      if (noiseMask[i] === 0 && (i === 0 || noiseMask[i - 1] !== 0)) numNonNoiseSpans++;
+    const id = sentinelId(numNonNoiseSpans);
+    if (!Number.isInteger(id))
+      throw new Error(`sentinelId(${numNonNoiseSpans}) must be an integer token id, got ${id}`);
+    const out = new Int32Array(spans.length + 1);
+    out.set(spans);
+    out[spans.length] = id;
+    return out;
+  };
+  return { inputs: noiseSpanToUniqueSentinel(sentinelId), targets };
+}
+
+const asInt32 = (tokens: ArrayLike<number>): Int32Array =>
+  tokens instanceof Int32Array ? tokens : Int32Array.from(tokens);
+
 /**
  * Inputs and targets for a given noise mask (for explicit masks, e.g. the textbook example).
  * The mask must start with a non-noise token so that input sentinel k and target sentinel k mark
@@ -307,41 +139,18 @@ export function spanCorruptionFromMask(
   format: SpanCorruptionFormat,
 ): SpanCorruptionExample {
   checkKeys(format, FORMAT_KEYS, 'spanCorruptionFromMask');
-  checkMask(tokens, noiseMask);
-  if (noiseMask.length > 0 && noiseMask[0] !== 0) {
+  if (noiseMask.length === tokens.length && noiseMask.length > 0 && noiseMask[0] !== 0) {
     throw new Error(
       'noise mask starts with a noise token: T5 numbers noise spans in the inputs and non-noise spans in the ' +
         'targets, so their sentinels would not line up. Start the mask with a kept token, as random masks do.',
     );
   }
-  const { sentinelId, eosId, finalSentinel = false } = format;
-  if (eosId !== undefined && !Number.isInteger(eosId))
-    throw new Error(`eosId must be an integer, got ${eosId}`);
-  const inputs = noiseSpanToUniqueSentinel(tokens, noiseMask, sentinelId);
-  let targets = nonnoiseSpanToUniqueSentinel(tokens, noiseMask, sentinelId);
-  const n = noiseMask.length;
-  const extra: number[] = [];
-  if (finalSentinel && n > 0 && noiseMask[n - 1] !== 0) {
-    // Targets hold one sentinel per non-noise span; the next one closes the last noise span.
-    let numNonNoiseSpans = 0;
-    for (let i = 0; i < n; i++)
-      if (noiseMask[i] === 0 && (i === 0 || noiseMask[i - 1] !== 0)) numNonNoiseSpans++;
-    extra.push(sentinel(sentinelId, numNonNoiseSpans));
-  }
-  if (eosId !== undefined) extra.push(eosId);
-  const withEos = (a: Int32Array, more: number[]) => {
-    if (more.length === 0) return a;
-    const out = new Int32Array(a.length + more.length);
-    out.set(a);
-    out.set(more, a.length);
-    return out;
-  };
-  targets = withEos(targets, extra);
-  return {
-    inputs: withEos(inputs, eosId !== undefined ? [eosId] : []),
-    targets,
-    noiseMask: Uint8Array.from(noiseMask),
-  };
+  return denoise(asInt32(tokens), {
+    noiseMask: () => Uint8Array.from(noiseMask),
+    ...sentinelStages(format),
+    rng: new Rng(0), // never drawn from: the mask is given and the sentinel stages draw nothing
+    eosId: format.eosId,
+  });
 }
 
 /**
@@ -357,11 +166,12 @@ export function spanCorruption(
     throw new Error('spanCorruption needs exactly one of `seed` or `rng`');
   }
   const rng = opts.rng ?? Rng.derive(opts.seed as number, 'span-corruption');
-  const noiseMask = randomSpansNoiseMask(tokens.length, opts.noiseDensity, opts.meanNoiseSpanLength, rng);
-  return spanCorruptionFromMask(tokens, noiseMask, {
-    sentinelId: opts.sentinelId,
+  const { noiseDensity, meanNoiseSpanLength } = opts;
+  return denoise(asInt32(tokens), {
+    noiseMask: (length, r) => randomSpansNoiseMask(length, noiseDensity, meanNoiseSpanLength, r),
+    ...sentinelStages(opts),
+    rng,
     eosId: opts.eosId,
-    finalSentinel: opts.finalSentinel,
   });
 }
 

@@ -15,6 +15,14 @@ export {
 } from './bible.js';
 export { BROWN_GENRE_DEFAULTS, type BrownGenreOptions, loadBrownGenre } from './brown.js';
 export {
+  BROWN_RESTORE_DEFAULTS,
+  type BrownRestoreOptions,
+  loadBrownRestore,
+  restorePair,
+  stripCaseAndPunctuation,
+  truncateWords,
+} from './brown-restore.js';
+export {
   loadJsonlTask,
   loadTextToTextFile,
   loadTsvTask,
@@ -28,8 +36,10 @@ export {
   type ClassificationReport,
   type ClassScore,
   type ConfusionMatrix,
+  casedTokenize,
   classificationReport,
   confusionMatrix,
+  exactMatch,
   lcsLength,
   macroF1,
   meanRouge,
@@ -38,6 +48,7 @@ export {
   type RougeScore,
   type RougeScores,
   rouge,
+  rougeLPerExample,
   rougeLTokens,
   rougeNTokens,
   rougeTokenize,

@@ -1,12 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import {
   accuracy,
+  casedTokenize,
   confusionMatrix,
+  exactMatch,
   lcsLength,
   macroF1,
   meanRouge,
   perClassScores,
   rouge,
+  rougeLPerExample,
   rougeTokenize,
 } from './metrics.js';
 
@@ -100,5 +103,47 @@ describe('ROUGE (as rouge-score)', () => {
     const m = meanRouge(['a b', 'c d'], ['a b', 'x y']);
     expect(m.rouge1.fmeasure).toBe(0.5);
     expect(meanRouge([], []).rougeL.fmeasure).toBe(0);
+  });
+});
+
+describe('per-example scores', () => {
+  it('exactMatch counts case and punctuation but not surrounding or doubled spaces', () => {
+    expect(exactMatch(['He said, "No."', 'It is.', 'a b'], [' He said,  "No." ', 'it is', 'a b.'])).toEqual([
+      1, 0, 0,
+    ]);
+    expect(exactMatch([], [])).toEqual([]);
+    expect(() => exactMatch(['a'], [])).toThrow(/1 gold labels but 0 predictions/);
+  });
+  it('casedTokenize keeps case and splits off every punctuation mark', () => {
+    expect(casedTokenize("Atlanta's hard-fought race, 20,000 votes.")).toEqual([
+      'Atlanta',
+      "'",
+      's',
+      'hard',
+      '-',
+      'fought',
+      'race',
+      ',',
+      '20',
+      ',',
+      '000',
+      'votes',
+      '.',
+    ]);
+    expect(casedTokenize('  ')).toEqual([]);
+  });
+  it('rougeLPerExample: the values meanRouge averages; casedTokenize sees case and punctuation', () => {
+    const targets = ['The quick brown fox jumps over the lazy dog', 'He left, then.'];
+    const predictions = ['The quick brown dog jumps on the log.', 'he left then'];
+    const per = rougeLPerExample(targets, predictions);
+    expect(per[0]).toBeCloseTo(0.5882, 4);
+    expect(per[1]).toBe(1); // the default tokenizer is blind to case and punctuation
+    expect((per[0] + per[1]) / 2).toBeCloseTo(meanRouge(targets, predictions).rougeL.fmeasure, 12);
+    const cased = rougeLPerExample(targets, predictions, { tokenize: casedTokenize });
+    // "He left , then ." vs "he left then": LCS 2 (left, then), P 2/3, R 2/5 -> F 0.5.
+    expect(cased[1]).toBeCloseTo(0.5, 12);
+    expect(rouge('He left, then.', 'he left then', { tokenize: casedTokenize }).rougeL.fmeasure).toBe(
+      cased[1],
+    );
   });
 });

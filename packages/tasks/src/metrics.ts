@@ -134,6 +134,21 @@ export interface RougeOptions {
    * package ships no stemmer, so scores with stemming need one passed in.
    */
   stemmer?: (token: string) => string;
+  /**
+   * Replaces the default tokenizer altogether, as rouge-score's `tokenizer` argument does (so
+   * `stemmer` is not applied: it belongs to the default tokenizer). casedTokenize is one.
+   */
+  tokenize?: (text: string) => string[];
+}
+
+/**
+ * A tokenizer that keeps what the default one throws away: runs of letters and runs of digits
+ * with their case, and every other non-space character as a token of its own ("Atlanta's," ->
+ * Atlanta ' s ,). ROUGE-L over these tokens scores case and punctuation restoration, where the
+ * default tokenizer sees only the words.
+ */
+export function casedTokenize(text: string): string[] {
+  return text.match(/\p{L}+|\p{N}+|[^\p{L}\p{N}\s]/gu) ?? [];
 }
 
 /**
@@ -142,6 +157,7 @@ export interface RougeOptions {
  * tokens longer than 3 characters.
  */
 export function rougeTokenize(text: string, options: RougeOptions = {}): string[] {
+  if (options.tokenize) return options.tokenize(text);
   const tokens = text
     .toLowerCase()
     .replace(/[^a-z0-9]+/g, ' ')
@@ -244,4 +260,37 @@ export function meanRouge(
     sum[k].fmeasure /= n;
   }
   return sum;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Per-example scores, for bootstrap confidence intervals and paired tests over examples
+
+/** Collapses runs of whitespace and trims, so that a decoder's spacing at the ends does not count. */
+function squashSpace(text: string): string {
+  return text.replace(/\s+/g, ' ').trim();
+}
+
+/**
+ * Per-example exact match: 1 where the prediction equals the target after collapsing whitespace
+ * and trimming, else 0. Case and punctuation count (no SQuAD-style normalization, which would
+ * erase what a restoration task asks for). The mean is the exact-match accuracy.
+ */
+export function exactMatch(targets: readonly string[], predictions: readonly string[]): number[] {
+  checkLengths(targets, predictions);
+  return targets.map((t, i) => (squashSpace(t) === squashSpace(predictions[i]) ? 1 : 0));
+}
+
+/**
+ * Per-example ROUGE-L F-measure, the values meanRouge averages for rougeL. Pass
+ * `{ tokenize: casedTokenize }` where case and punctuation are the point.
+ */
+export function rougeLPerExample(
+  targets: readonly string[],
+  predictions: readonly string[],
+  options: RougeOptions = {},
+): number[] {
+  checkLengths(targets, predictions);
+  return targets.map(
+    (t, i) => rougeLTokens(rougeTokenize(t, options), rougeTokenize(predictions[i], options)).fmeasure,
+  );
 }

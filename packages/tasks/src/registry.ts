@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { bibleUnavailableReason, loadKjvWebParaphrase } from './bible.js';
 import { loadBrownGenre } from './brown.js';
+import { loadBrownRestore } from './brown-restore.js';
 import { loadJsonlTask, loadTsvTask, type TaskFiles } from './files.js';
 import { loadSpamTasks, type SpamOptions } from './spam.js';
 import { type Task, TaskFileError, type TaskKind, type TaskOptions, TaskUnavailableError } from './task.js';
@@ -21,6 +22,13 @@ const TASKS: readonly TaskInfo[] = [
     name: 'brown-genre',
     kind: 'single',
     description: 'Brown paragraph -> genre (15 classes), split like pretraining',
+    unavailable: () => null,
+  },
+  {
+    name: 'brown-restore',
+    kind: 'generation',
+    description:
+      'Brown sentence lowercased without punctuation -> as written (case + punctuation), split like pretraining',
     unavailable: () => null,
   },
   {
@@ -63,6 +71,8 @@ export function loadTask(name: string, options: TaskOptions & Pick<SpamOptions, 
   switch (name) {
     case 'brown-genre':
       return loadBrownGenre(options);
+    case 'brown-restore':
+      return loadBrownRestore(options);
     case 'spam':
       return loadSpamTasks(options).spam;
     case 'spam-subject':

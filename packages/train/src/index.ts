@@ -8,3 +8,4 @@ export * from './schedule.js';
 export * from './tensorboard.js';
 export * from './tfrecord.js';
 export * from './trainer.js';
+export * from './probe.js';
