@@ -1,4 +1,4 @@
-import type { Preset } from '@pretrain-lab/cli';
+import type { Preset } from '@pretrain-lab/experiment';
 import type { SpansConfig } from './config.js';
 
 /** Presets set only what differs from the defaults in config.ts, each with its reason. */

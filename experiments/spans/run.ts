@@ -9,7 +9,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { type ExperimentContext, RunLedger, writeJSONAtomic } from '@pretrain-lab/cli';
+import { type ExperimentContext, RunLedger, writeJSONAtomic } from '@pretrain-lab/experiment';
 import { checkSplits, documentText, IndexStream, loadCorpus, splitDocuments } from '@pretrain-lab/data';
 import { resolveT5Config, T5 } from '@pretrain-lab/models';
 import { randomSpansHelper, spanCorruption } from '@pretrain-lab/objectives';
