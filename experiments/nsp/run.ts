@@ -83,6 +83,7 @@ export async function runNsp(cfg: NspConfig, ctx: ExperimentContext): Promise<vo
     progress: ctx.progress,
     mlmOpts,
     extraFiles: { 'tokenizer.json': fs.readFileSync(tokPath, 'utf8') },
+    log: ctx.log,
   };
 
   // The grid, run by the shared ablation runner.

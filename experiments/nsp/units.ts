@@ -34,6 +34,7 @@ export interface UnitContext {
   progress: ProgressBar;
   mlmOpts: MlmOptions;
   extraFiles: Record<string, string>;
+  log: (line: string) => void;
 }
 
 function gatherRows(examples: readonly BertExample[], indices: ArrayLike<number>, T: number) {
@@ -143,6 +144,8 @@ export async function pretrainBert(
     extraFiles: u.extraFiles,
     progress: u.progress,
   });
+  if (result.status === 'diverged')
+    u.log(`${unit.label}: diverged (${result.divergence?.reason}); kept its last good checkpoint`);
   const finalLoss: Record<string, number> = { mlm: result.finalLoss['val.mlm'] };
   if (pair) finalLoss.pair = result.finalLoss['val.pair'];
   return {
