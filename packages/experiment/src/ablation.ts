@@ -56,7 +56,11 @@ export interface AblationGrid<M, V extends { name: string }, T extends { name: s
   taskInfo(t: T): TaskInfo;
   skippedTasks: string[];
   fresh(seed: number): M;
-  pretrain(v: V, seed: number, unit: { id: string; checkpointDir: string; label: string }): Promise<{ model: M; outcome: PretrainOutcome }>;
+  pretrain(
+    v: V,
+    seed: number,
+    unit: { id: string; checkpointDir: string; label: string },
+  ): Promise<{ model: M; outcome: PretrainOutcome }>;
   /** The pretrained model from its final checkpoint (a resumed run with evaluations left). */
   restore(v: V, seed: number, checkpointDir: string): M;
   evaluate(model: M, q: EvalQuery<T>): Promise<EvalOutcome>;
@@ -82,7 +86,12 @@ export async function runAblation<M, V extends { name: string }, T extends { nam
   for (const s of grid.skippedTasks) if (!state.skippedTasks.includes(s)) state.skippedTasks.push(s);
 
   const pretrainId = (v: V, seed: number) =>
-    unitId('pretrain', { experiment: grid.experiment, variant: grid.variantInfo(v), seed, config: grid.unitConfig.pretrain });
+    unitId('pretrain', {
+      experiment: grid.experiment,
+      variant: grid.variantInfo(v),
+      seed,
+      config: grid.unitConfig.pretrain,
+    });
   const evalId = (variant: string, seed: number, task: T, spec: EvalSpec) =>
     unitId('eval', {
       experiment: grid.experiment,

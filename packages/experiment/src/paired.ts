@@ -41,7 +41,9 @@ export function pairedBootstrap(
   const d: Float64Array[] = [];
   for (let s = 0; s < S; s++) {
     if (a[s].length !== N || b[s].length !== N)
-      throw new Error(`pairedBootstrap: seed ${s} has ${a[s].length} and ${b[s].length} examples, expected ${N}`);
+      throw new Error(
+        `pairedBootstrap: seed ${s} has ${a[s].length} and ${b[s].length} examples, expected ${N}`,
+      );
     d.push(Float64Array.from(a[s], (x, i) => x - b[s][i]));
   }
   let total = 0;
@@ -68,7 +70,16 @@ export function pairedBootstrap(
     if (x >= 0) above++;
   }
   const p = Math.min(1, (2 * Math.min(below, above)) / resamples);
-  return { diff, lo: q((1 - level) / 2), hi: q(1 - (1 - level) / 2), p, level, seeds: S, examples: N, resamples };
+  return {
+    diff,
+    lo: q((1 - level) / 2),
+    hi: q(1 - (1 - level) / 2),
+    p,
+    level,
+    seeds: S,
+    examples: N,
+    resamples,
+  };
 }
 
 export type Verdict = 'supported' | 'not supported' | 'within noise';
@@ -81,7 +92,10 @@ export type Verdict = 'supported' | 'not supported' | 'within noise';
  * - equal: supported inside the margin; not supported when the interval excludes 0 and
  *   leaves the margin; within noise otherwise (too wide to tell).
  */
-export function judge(t: PairedTest, claim: { direction: 'greater' | 'less' | 'equal'; margin?: number }): Verdict {
+export function judge(
+  t: PairedTest,
+  claim: { direction: 'greater' | 'less' | 'equal'; margin?: number },
+): Verdict {
   if (claim.direction === 'equal') {
     const m = claim.margin ?? 0.01;
     if (t.lo > -m && t.hi < m) return 'supported';

@@ -16,5 +16,8 @@ export function canonicalJSON(value: unknown): string {
 
 /** `kind-<12 hex>`: sha256 of the kind and the canonical JSON of the config. */
 export function unitId(kind: string, config: unknown): string {
-  return `${kind}-${createHash('sha256').update(`${kind}\n${canonicalJSON(config)}`).digest('hex').slice(0, 12)}`;
+  return `${kind}-${createHash('sha256')
+    .update(`${kind}\n${canonicalJSON(config)}`)
+    .digest('hex')
+    .slice(0, 12)}`;
 }

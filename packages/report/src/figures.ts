@@ -5,7 +5,7 @@
  */
 import { join } from 'node:path';
 import { writeFileAtomicIfChanged } from './files.js';
-import { nspFigures, nspReport } from './nsp.js';
+import { nspFigures, nspReport } from './nsp/report.js';
 import { latestCompleteRun } from './results.js';
 import { scalingFigures, scalingReport } from './scaling.js';
 import { spansFigures, spansReport } from './spans.js';

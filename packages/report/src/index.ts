@@ -1,4 +1,32 @@
 export {
+  learningCurveSpec,
+  learningPoints,
+  lossCurveSpec,
+  lossCurves,
+  variantColors,
+} from './ablation/charts.js';
+export {
+  BOOTSTRAP,
+  type CellVerdict,
+  type Claim,
+  type ClaimResult,
+  type ClaimVerdict,
+  type Direction,
+  fmtCellVerdict,
+  fmtTest,
+  judgeClaim,
+  judgeClaims,
+  overallVerdict,
+  VERDICT_RULE,
+} from './ablation/claims.js';
+export { type AblationRun, type Cell, gridCells, loadAblation } from './ablation/summary.js';
+export {
+  type SyntheticAblationOptions,
+  type SyntheticVariant,
+  writeSyntheticAblationRun,
+} from './ablation/synthetic.js';
+export { type ExtraColumn, pretrainTable, type ScoreTableOptions, scoreTable } from './ablation/tables.js';
+export {
   type Comparison,
   compareMeans,
   fmtMeanStd,
@@ -10,23 +38,25 @@ export {
 export { EXPERIMENT_REPORTS, type ExperimentReport, type FiguresResult, figuresAll } from './figures.js';
 export { writeFileAtomicIfChanged } from './files.js';
 export { fmtInt, fmtInterval, fmtSig, stableStringify } from './format.js';
+export { D2L_NSP_LOSS, ROBERTA_TABLE1, ROBERTA_TABLE2 } from './nsp/anchors.js';
 export {
   NSP_BASELINE,
+  NSP_ROLES,
+  type NspClaimGroup,
+  type NspRole,
+  nspClaimGroups,
+  roleVariant,
+} from './nsp/claims.js';
+export { judgeNsp, nspHonestReading } from './nsp/reading.js';
+export {
   NSP_FIGURES,
-  type NspSummary,
   nspFigures,
-  nspFinetuneSpec,
-  nspHeadlineMetrics,
-  nspHonestReading,
+  nspLearningCurvesSpec,
   nspMlmLossSpec,
-  nspNspLossSpec,
+  nspPairLossSpec,
   nspReport,
-  nspValidationCurves,
-  ROBERTA_TABLE1,
-  ROBERTA_TABLE2,
-  UNBALANCED_TASKS,
-} from './nsp.js';
-export { type SyntheticNspRunOptions, writeSyntheticNspRun } from './nsp-synthetic.js';
+} from './nsp/report.js';
+export { type SyntheticNspRunOptions, writeSyntheticNspRun } from './nsp/synthetic.js';
 export { CHART_FONT, chartFontFiles, normalizeSvgIds, renderChart, renderSvg, svgToPng } from './render.js';
 export {
   findRuns,
