@@ -174,7 +174,8 @@ export function validate(c: NspConfig): void {
   for (const e of c.evals) {
     if (!['probe', 'finetune'].includes(e.method))
       fail(`evals: method must be probe or finetune, got '${e.method}'`);
-    if (!posInt(e.trainExamples)) fail(`evals: trainExamples must be a positive integer, got ${e.trainExamples}`);
+    if (!posInt(e.trainExamples))
+      fail(`evals: trainExamples must be a positive integer, got ${e.trainExamples}`);
   }
   const f = c.finetune;
   for (const k of ['steps', 'batchSize', 'maxTestExamples'] as const)

@@ -3,7 +3,13 @@
  * no held-out document is ever pretrained on), a WordPiece tokenizer trained on the training
  * documents, sentences encoded once, and the downstream tasks turned into BERT inputs.
  */
-import { checkSplits, type Document, loadCorpus, paragraphsFromText, splitDocuments } from '@pretrain-lab/data';
+import {
+  checkSplits,
+  type Document,
+  loadCorpus,
+  paragraphsFromText,
+  splitDocuments,
+} from '@pretrain-lab/data';
 import { type BertExample, pairExample, truncateSeqPair } from '@pretrain-lab/objectives';
 import { Rng } from '@pretrain-lab/runtime';
 import { loadTask, type Task, TaskUnavailableError } from '@pretrain-lab/tasks';
@@ -58,7 +64,9 @@ export function pretrainingDocuments(
       docs.push({ id: `${name}/${e.id}`, paragraphs });
       kept++;
     }
-    notes.push(`${kept} training inputs of ${name} (first ${opts.selfPretrain.maxWords} words each, no labels)`);
+    notes.push(
+      `${kept} training inputs of ${name} (first ${opts.selfPretrain.maxWords} words each, no labels)`,
+    );
   }
   return { docs, notes };
 }
@@ -144,7 +152,10 @@ export function encodeTask(
     // Training examples in a seeded order, so every smaller training set is a prefix of the
     // larger ones (the same subset for every row of the table).
     const chosen = nested
-      ? Array.from(Rng.derive(opts.splitSeed, `task/${name}/order`).permutation(examples.length).subarray(0, max), (i) => examples[i])
+      ? Array.from(
+          Rng.derive(opts.splitSeed, `task/${name}/order`).permutation(examples.length).subarray(0, max),
+          (i) => examples[i],
+        )
       : sample(examples, max, rng);
     return {
       examples: chosen.map((e) => encodeExample(tok, ids, opts.maxLen, e.text, e.textPair, rng)),

@@ -54,7 +54,10 @@ describe('pnpm exp nsp --preset smoke', () => {
       ['SEGMENT-PAIR + NSP', true, 'nsp'],
       ['DOC-SENTENCES, static masking', true, null],
     ]);
-    expect(summary.pretrain.map((p: any) => Object.keys(p.finalLoss).sort())).toEqual([['mlm', 'pair'], ['mlm']]);
+    expect(summary.pretrain.map((p: any) => Object.keys(p.finalLoss).sort())).toEqual([
+      ['mlm', 'pair'],
+      ['mlm'],
+    ]);
     // One row per (variant, seed, task, evaluation), each with a score per test example.
     expect(summary.results).toHaveLength(3 * 2);
     for (const row of summary.results) {
@@ -68,8 +71,12 @@ describe('pnpm exp nsp --preset smoke', () => {
     expect(lab(['exp', 'nsp', '--preset', 'smoke', '--out', again, '--quiet']).code).toBe(0);
     expect(summaryOf(again).results.map((x: any) => x.id)).toEqual(summary.results.map((x: any) => x.id));
     const rows = readRows(out);
-    expect(rows.some((x) => x.phase === 'pretrain' && x.split === 'val' && typeof x.mlm === 'number')).toBe(true);
-    expect(rows.some((x) => x.phase === 'pretrain' && x.split === 'val' && typeof x.pair === 'number')).toBe(true);
+    expect(rows.some((x) => x.phase === 'pretrain' && x.split === 'val' && typeof x.mlm === 'number')).toBe(
+      true,
+    );
+    expect(rows.some((x) => x.phase === 'pretrain' && x.split === 'val' && typeof x.pair === 'number')).toBe(
+      true,
+    );
     expect(JSON.parse(fs.readFileSync(path.join(out, 'run.json'), 'utf8')).status).toBe('completed');
   });
 

@@ -6,8 +6,8 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { type ExperimentContext, runAblation } from '@pretrain-lab/experiment';
 import { documentText } from '@pretrain-lab/data';
+import { type ExperimentContext, runAblation } from '@pretrain-lab/experiment';
 import { BERT, resolveBERTConfig } from '@pretrain-lab/models';
 import { buildBertInputs, type MlmOptions, pairObjective } from '@pretrain-lab/objectives';
 import { loadTokenizer, saveTokenizer, WordPieceTokenizer } from '@pretrain-lab/tokenizers';
@@ -66,7 +66,9 @@ export async function runNsp(cfg: NspConfig, ctx: ExperimentContext): Promise<vo
       skipped.push(t.skipped);
       continue;
     }
-    ctx.log(`task ${t.name}: ${t.labels.length} classes, ${t.train.examples.length} training and ${t.test.examples.length} test examples`);
+    ctx.log(
+      `task ${t.name}: ${t.labels.length} classes, ${t.train.examples.length} training and ${t.test.examples.length} test examples`,
+    );
     tasks.push(t);
   }
   if (tasks.length === 0) throw new Error('no fine-tuning task is available; see the notes above');
@@ -99,7 +101,13 @@ export async function runNsp(cfg: NspConfig, ctx: ExperimentContext): Promise<vo
       tasks,
       evals,
       unitConfig: {
-        pretrain: { corpus: cfg.corpus, splitSeed: cfg.splitSeed, tokenizer: cfg.tokenizer, model: cfg.model, pretrain },
+        pretrain: {
+          corpus: cfg.corpus,
+          splitSeed: cfg.splitSeed,
+          tokenizer: cfg.tokenizer,
+          model: cfg.model,
+          pretrain,
+        },
         eval: { probe, finetune: { ...finetune, tasks: undefined } },
       },
       skippedTasks: skipped,
@@ -120,7 +128,9 @@ export async function runNsp(cfg: NspConfig, ctx: ExperimentContext): Promise<vo
       pretrain: async (v, seed, unit) => {
         const model = new BERT(modelConfig(pairObjective(v.format) !== null), seed);
         const data = inputs(v, seed);
-        ctx.log(`${unit.label}: ${data.examples.length} inputs, ${cfg.pretrain.tokens.toLocaleString('en-US')} real tokens`);
+        ctx.log(
+          `${unit.label}: ${data.examples.length} inputs, ${cfg.pretrain.tokens.toLocaleString('en-US')} real tokens`,
+        );
         return { model, outcome: await pretrainBert(units, model, v, seed, data, unit) };
       },
       restore: (v, seed, checkpointDir) => {

@@ -4,8 +4,9 @@
  * or by a linear probe on its frozen mean-pooled states. Each returns the ablation schema's
  * rows (packages/experiment/src/schema.ts); the runner decides when each runs.
  */
-import type { EvalOutcome, EvalQuery, PretrainOutcome } from '@pretrain-lab/experiment';
+
 import { IndexStream } from '@pretrain-lab/data';
+import type { EvalOutcome, EvalQuery, PretrainOutcome } from '@pretrain-lab/experiment';
 import type { BERT } from '@pretrain-lab/models';
 import { type BertExample, formatHasPairLabel, type MlmOptions, maskBatch } from '@pretrain-lab/objectives';
 import { accuracy, macroF1 } from '@pretrain-lab/tasks';
@@ -85,7 +86,11 @@ export async function pretrainBert(
   const steps = Math.max(1, Math.round(p.tokens / (p.batchSize * meanReal)));
   const order = new IndexStream(examples.length, p.batchSize, seed, 'examples');
   const masking = { masking: v.masking, seed, numCopies: p.staticCopies };
-  const batch = (ex: readonly BertExample[], idx: Int32Array, m: Parameters<typeof maskBatch>[2]): PretrainBatch => {
+  const batch = (
+    ex: readonly BertExample[],
+    idx: Int32Array,
+    m: Parameters<typeof maskBatch>[2],
+  ): PretrainBatch => {
     const b = gatherRows(ex, idx, T);
     const masked = maskBatch(b.inputIds, T, m, u.mlmOpts, { sequenceIndices: idx });
     return { ...b, inputIds: masked.inputs, mlmLabels: masked.labels, pairLabels: pair ? b.pair : null };
@@ -177,7 +182,12 @@ async function meanPooled(model: BERT, examples: readonly BertExample[], T: numb
   return out;
 }
 
-function classificationOutcome(task: EncodedTask, predicted: ArrayLike<number>, trainLoss: number, status: 'completed' | 'diverged'): EvalOutcome {
+function classificationOutcome(
+  task: EncodedTask,
+  predicted: ArrayLike<number>,
+  trainLoss: number,
+  status: 'completed' | 'diverged',
+): EvalOutcome {
   const gold = Array.from(task.test.labels, (l) => task.labels[l]);
   const pred = Array.from(predicted, (l) => task.labels[l]);
   const perExample = gold.map((g, i) => (g === pred[i] ? 1 : 0));
@@ -196,17 +206,27 @@ function classificationOutcome(task: EncodedTask, predicted: ArrayLike<number>, 
 const featureCache = new WeakMap<BERT, Map<string, { train: Float32Array; test: Float32Array }>>();
 async function probeFeatures(encoder: BERT, task: EncodedTask, T: number) {
   let byTask = featureCache.get(encoder);
-  if (!byTask) featureCache.set(encoder, (byTask = new Map()));
+  if (!byTask) {
+    byTask = new Map();
+    featureCache.set(encoder, byTask);
+  }
   let f = byTask.get(task.name);
   if (!f) {
-    f = { train: await meanPooled(encoder, task.train.examples, T), test: await meanPooled(encoder, task.test.examples, T) };
+    f = {
+      train: await meanPooled(encoder, task.train.examples, T),
+      test: await meanPooled(encoder, task.test.examples, T),
+    };
     byTask.set(task.name, f);
   }
   return f;
 }
 
 /** Evaluate an encoder on a task: a frozen linear probe, or full fine-tuning of a copy. */
-export async function evaluateBert(u: UnitContext, encoder: BERT, q: EvalQuery<EncodedTask>): Promise<EvalOutcome> {
+export async function evaluateBert(
+  u: UnitContext,
+  encoder: BERT,
+  q: EvalQuery<EncodedTask>,
+): Promise<EvalOutcome> {
   const { cfg } = u;
   const T = cfg.model.maxLen;
   const task = q.task;
@@ -237,7 +257,8 @@ export async function evaluateBert(u: UnitContext, encoder: BERT, q: EvalQuery<E
     name: q.label,
     model,
     train: source,
-    lossFn: (b, fctx) => model.classificationLoss({ ...tensors(b, T), labels: tf.tensor1d(b.labels, 'int32') }, fctx),
+    lossFn: (b, fctx) =>
+      model.classificationLoss({ ...tensors(b, T), labels: tf.tensor1d(b.labels, 'int32') }, fctx),
     evalSets: {},
     tokensIn: realTokens,
     cfg: {

@@ -9,7 +9,13 @@
  * per model name outright (measured elsewhere); --data also trains the tokenizer and counts the
  * corpus's tokens to check epochs (about 10 s).
  */
-import { applyOverrides, extractOverrides, resolvePreset, runMain, UserError } from '@pretrain-lab/experiment';
+import {
+  applyOverrides,
+  extractOverrides,
+  resolvePreset,
+  runMain,
+  UserError,
+} from '@pretrain-lab/experiment';
 import { checkEpochs, GridError, WASM_2CORE } from '@pretrain-lab/scaling';
 import { planUnits, type ScalingConfig, scheduleFor, validate } from './config.js';
 import { experiment } from './index.js';

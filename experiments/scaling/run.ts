@@ -13,8 +13,8 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { type ExperimentContext, RunLedger, writeJSONAtomic } from '@pretrain-lab/experiment';
 import { BatchStream, evalBatches, type PreparedData } from '@pretrain-lab/data';
+import { type ExperimentContext, RunLedger, writeJSONAtomic } from '@pretrain-lab/experiment';
 import { GPT, resolveGPTConfig } from '@pretrain-lab/models';
 import { UserError } from '@pretrain-lab/runtime';
 import {

@@ -23,6 +23,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
+import { repoRoot } from '@pretrain-lab/experiment';
 import { type BackendName, initBackend, parseBackendName, UserError } from '@pretrain-lab/runtime';
 import { type BenchResult, benchShape } from './bench-step.js';
 import {
@@ -39,7 +40,6 @@ import {
   type Workload,
   type WorkloadName,
 } from './bench-workloads.js';
-import { repoRoot } from '@pretrain-lab/experiment';
 
 export * from './bench-step.js';
 export * from './bench-workloads.js';

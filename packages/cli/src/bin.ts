@@ -1,12 +1,11 @@
 #!/usr/bin/env node
+import { extractOverrides, runMain } from '@pretrain-lab/experiment';
 import { UserError } from '@pretrain-lab/runtime';
 /**
  * Entry point of `pnpm exp`, `pnpm figures`, `pnpm bench` and `pnpm lab <command>`.
  * Errors a user can cause print one line and exit 2 (see errors.ts).
  */
 import { Command, CommanderError, Option } from 'commander';
-import { runMain } from '@pretrain-lab/experiment';
-import { extractOverrides } from '@pretrain-lab/experiment';
 
 async function main(): Promise<void> {
   const { overrides, rest } = extractOverrides(process.argv.slice(2));

@@ -7,6 +7,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { writeFileAtomic, writeJSONAtomic } from '@pretrain-lab/experiment';
 import {
   BERT,
   type BERTConfig,
@@ -21,7 +22,6 @@ import {
 import { initBackend, parseBackendName, UserError } from '@pretrain-lab/runtime';
 import { tokenizerFromJSON, UnigramTokenizer, WordPieceTokenizer } from '@pretrain-lab/tokenizers';
 import { loadCheckpoint, writeSafetensors } from '@pretrain-lab/train';
-import { writeFileAtomic, writeJSONAtomic } from '@pretrain-lab/experiment';
 import {
   bertTokenizerConfig,
   hfBERTConfig,

@@ -1,13 +1,20 @@
 /** `pnpm exp <name>`: resolve the config, open (or resume) the run directory, run, record. */
 import fs from 'node:fs';
 import path from 'node:path';
+import {
+  applyOverrides,
+  type Experiment,
+  type Json,
+  loadExperiment,
+  newRunId,
+  RunDir,
+  RunLock,
+  repoRoot,
+  resolvePreset,
+  writeJSONAtomic,
+} from '@pretrain-lab/experiment';
 import { initBackend, parseBackendName, UserError } from '@pretrain-lab/runtime';
 import { MetricsWriter, ProgressBar, TensorBoardSink } from '@pretrain-lab/train';
-import { writeJSONAtomic } from '@pretrain-lab/experiment';
-import { type Experiment, loadExperiment, resolvePreset } from '@pretrain-lab/experiment';
-import { RunLock } from '@pretrain-lab/experiment';
-import { applyOverrides, type Json } from '@pretrain-lab/experiment';
-import { newRunId, RunDir, repoRoot } from '@pretrain-lab/experiment';
 
 export interface ExpOptions {
   preset?: string;

@@ -1,7 +1,7 @@
 /** `pnpm figures`: everything in docs/figures and docs/experiments, from results/ alone. */
 import path from 'node:path';
-import { figuresAll } from '@pretrain-lab/report';
 import { repoRoot } from '@pretrain-lab/experiment';
+import { figuresAll } from '@pretrain-lab/report';
 
 export async function figuresCommand(opts: { results: string; docs: string }): Promise<void> {
   const root = repoRoot();

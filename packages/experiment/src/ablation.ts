@@ -50,6 +50,8 @@ export interface AblationGrid<M, V extends { name: string }, T extends { name: s
   baseline: string | null;
   tasks: T[];
   evals: EvalSpec[];
+  /** Which evaluations a task takes (default: all; e.g. no frozen probe on a generation task). */
+  applies?: (task: T, spec: EvalSpec) => boolean;
   /** The config slices the units depend on: hashed into the unit ids. */
   unitConfig: { pretrain: unknown; eval: unknown };
   variantInfo(v: V): VariantInfo;
@@ -103,41 +105,56 @@ export async function runAblation<M, V extends { name: string }, T extends { nam
       pretrain: variant === grid.baseline ? null : grid.unitConfig.pretrain,
     });
   const rows = [...(grid.baseline ? [grid.baseline] : []), ...grid.variants.map((v) => v.name)];
-  const totalUnits =
-    grid.seeds.length * (rows.length * grid.tasks.length * grid.evals.length + grid.variants.length);
-  let finished = state.done.length;
-  const started = Date.now();
-  const startedDone = finished;
-  const tick = (what: string) => {
-    finished++;
-    const rate = (Date.now() - started) / 1000 / Math.max(1, finished - startedDone);
-    const eta = Math.round((rate * (totalUnits - finished)) / 60);
-    ctx.log(`[${finished}/${totalUnits} units, about ${eta} min left] ${what}`);
+  const applies = grid.applies ?? (() => true);
+  const cells = grid.tasks.flatMap((task) =>
+    grid.evals.filter((spec) => applies(task, spec)).map((spec) => ({ task, spec })),
+  );
+  const totalUnits = grid.seeds.length * (rows.length * cells.length + grid.variants.length);
+  // Progress over the whole grid: the ETA times each kind of unit by its own mean so far
+  // (a pretraining takes minutes, an evaluation seconds).
+  const total = {
+    pretrain: grid.seeds.length * grid.variants.length,
+    eval: totalUnits - grid.seeds.length * grid.variants.length,
+  };
+  const left = { ...total };
+  for (const id of state.done) left[id.startsWith('pretrain-') ? 'pretrain' : 'eval']--;
+  const spent = { pretrain: { sec: 0, n: 0 }, eval: { sec: 0, n: 0 } };
+  let last = Date.now();
+  const tick = (kind: 'pretrain' | 'eval', what: string) => {
+    const now = Date.now();
+    spent[kind].sec += (now - last) / 1000;
+    spent[kind].n++;
+    last = now;
+    left[kind]--;
+    const mean = (k: 'pretrain' | 'eval') =>
+      spent[k].n ? spent[k].sec / spent[k].n : spent.eval.n ? (spent.eval.sec / spent.eval.n) * 10 : 0;
+    const eta = Math.round((left.pretrain * mean('pretrain') + left.eval * mean('eval')) / 60);
+    const done = totalUnits - left.pretrain - left.eval;
+    ctx.log(`[${done}/${totalUnits} units, about ${eta} min left] ${what}`);
   };
 
   const evaluateAll = async (variant: string, seed: number, model: M) => {
-    for (const task of grid.tasks)
-      for (const spec of grid.evals) {
-        const id = evalId(variant, seed, task, spec);
-        if (ledger.isDone(id)) continue;
-        ledger.rewind();
-        const label = `${variant} | seed ${seed} | ${task.name} | ${spec.method} ${spec.trainExamples}`;
-        const out = await grid.evaluate(model, { id, variant, seed, task, spec, label });
-        const record: EvalRecord = {
-          id,
-          variant,
-          seed,
-          task: task.name,
-          method: spec.method,
-          trainExamples: spec.trainExamples,
-          ...out,
-        };
-        ledger.finish(id, (s) => s.results.push(record));
-        tick(`${label}: ${record.metric} ${(record.score * 100).toFixed(1)}`);
-      }
+    for (const { task, spec } of cells) {
+      const id = evalId(variant, seed, task, spec);
+      if (ledger.isDone(id)) continue;
+      ledger.rewind();
+      const label = `${variant} | seed ${seed} | ${task.name} | ${spec.method} ${spec.trainExamples}`;
+      const out = await grid.evaluate(model, { id, variant, seed, task, spec, label });
+      const record: EvalRecord = {
+        id,
+        variant,
+        seed,
+        task: task.name,
+        method: spec.method,
+        trainExamples: spec.trainExamples,
+        ...out,
+      };
+      ledger.finish(id, (s) => s.results.push(record));
+      tick('eval', `${label}: ${record.metric} ${(record.score * 100).toFixed(1)}`);
+    }
   };
   const pendingEvals = (variant: string, seed: number) =>
-    grid.tasks.some((t) => grid.evals.some((e) => !ledger.isDone(evalId(variant, seed, t, e))));
+    cells.some(({ task, spec }) => !ledger.isDone(evalId(variant, seed, task, spec)));
 
   for (const seed of grid.seeds) {
     if (grid.baseline && pendingEvals(grid.baseline, seed)) {
@@ -158,7 +175,7 @@ export async function runAblation<M, V extends { name: string }, T extends { nam
         model = r.model;
         const record: PretrainRecord = { id, variant: v.name, seed, ...r.outcome };
         ledger.finish(id, (s) => s.pretrain.push(record));
-        tick(`${label}: pretrained (${record.status})`);
+        tick('pretrain', `${label}: pretrained (${record.status})`);
       }
       await evaluateAll(v.name, seed, model);
       grid.dispose(model);

@@ -1,49 +1,12 @@
 /**
- * Shared pieces of the ablation reports (nsp, spans): the seed-noise rule that decides whether
- * two settings differ, mean ± std formatting, and the run metadata table.
+ * Shared pieces of the experiment reports (scaling, nsp, spans): markdown rows and lists, signed
+ * differences, the run metadata table, and every metrics.jsonl row as a plain object. Claims are
+ * judged in ablation/claims.ts.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stableStringify } from './format.js';
 import { type LoadedRun, parseJsonl } from './results.js';
-
-export interface MeanStd {
-  mean: number;
-  std: number;
-}
-
-/**
- * The rule every "Honest reading" uses: a difference counts only when the gap between the two
- * means exceeds the sum of their sample standard deviations over seeds. Summing (rather than
- * adding in quadrature) is deliberately conservative: with 3 seeds a std is itself uncertain.
- */
-export const NOISE_RULE =
-  'a difference counts only when |mean A − mean B| exceeds std A + std B (sample standard deviations over seeds); smaller gaps are called within noise. With a single seed there is no spread to judge by, so nothing is called a difference.';
-
-export type Verdict = 'higher' | 'lower' | 'within noise' | 'one seed';
-
-export interface Comparison {
-  /** a − b. */
-  diff: number;
-  /** std a + std b. */
-  noise: number;
-  verdict: Verdict;
-}
-
-/** Compare a against b under NOISE_RULE; `seeds` is the number of seeds behind each mean. */
-export function compareMeans(a: MeanStd, b: MeanStd, seeds: number): Comparison {
-  const diff = a.mean - b.mean;
-  const noise = a.std + b.std;
-  if (seeds < 2) return { diff, noise, verdict: 'one seed' };
-  if (Math.abs(diff) > noise) return { diff, noise, verdict: diff > 0 ? 'higher' : 'lower' };
-  return { diff, noise, verdict: 'within noise' };
-}
-
-/** `scale`·mean ± `scale`·std with `digits` decimals; 'n/a' when missing. */
-export function fmtMeanStd(x: MeanStd | null | undefined, scale = 1, digits = 1): string {
-  if (!x || !Number.isFinite(x.mean)) return 'n/a';
-  return `${(scale * x.mean).toFixed(digits)} ± ${(scale * (Number.isFinite(x.std) ? x.std : 0)).toFixed(digits)}`;
-}
 
 /** A signed difference, e.g. "+1.2" or "−0.4" (scaled). */
 export function fmtDiff(d: number, scale = 1, digits = 1): string {
@@ -99,13 +62,6 @@ export function listText(xs: readonly (string | number)[]): string {
   if (s.length <= 1) return s.join('');
   return `${s.slice(0, -1).join(', ')} and ${s[s.length - 1]}`;
 }
-
-/** Mean and sample std of xs (std 0 for fewer than two values), as the experiments compute them. */
-export { meanStd } from '@pretrain-lab/scaling';
-
-/** Tallies of one claim's comparisons, by how each came out. */
-export type ClaimCounts = { agree: number; against: number; noise: number; unjudged: number };
-export const zeroCounts = (): ClaimCounts => ({ agree: 0, against: 0, noise: 0, unjudged: 0 });
 
 /**
  * Every metrics.jsonl row as a plain object, with all its keys. `loadRun(dir).metrics` is built

@@ -8,7 +8,7 @@ import { writeFileAtomicIfChanged } from './files.js';
 import { nspFigures, nspReport } from './nsp/report.js';
 import { latestCompleteRun } from './results.js';
 import { scalingFigures, scalingReport } from './scaling.js';
-import { spansFigures, spansReport } from './spans.js';
+import { spansFigures, spansReport } from './spans/report.js';
 
 export interface ExperimentReport {
   /** Writes the figures of one run into `figuresDir`; returns the files. */

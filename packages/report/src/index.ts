@@ -26,15 +26,7 @@ export {
   writeSyntheticAblationRun,
 } from './ablation/synthetic.js';
 export { type ExtraColumn, pretrainTable, type ScoreTableOptions, scoreTable } from './ablation/tables.js';
-export {
-  type Comparison,
-  compareMeans,
-  fmtMeanStd,
-  type MeanStd,
-  metricObjects,
-  NOISE_RULE,
-  type Verdict,
-} from './compare.js';
+export { metricObjects } from './compare.js';
 export { EXPERIMENT_REPORTS, type ExperimentReport, type FiguresResult, figuresAll } from './figures.js';
 export { writeFileAtomicIfChanged } from './files.js';
 export { fmtInt, fmtInterval, fmtSig, stableStringify } from './format.js';
@@ -104,23 +96,26 @@ export {
   type Verdict as GridVerdict,
 } from './scaling-grid.js';
 export {
-  expectedTargetLength,
-  headline as spansHeadline,
-  rateRows,
-  SPANS_FIGURES,
-  type SpansSummary,
-  spanRows,
-  spansFigures,
-  spansHonestReading,
-  spansLossSpec,
-  spansReport,
-  spansScoresSpec,
-  spansTargetLengthSpec,
+  paperTables as spansPaperTables,
+  T5_COLUMNS,
   T5_GLUE_STD,
+  T5_NO_PRETRAINING,
   T5_TABLE6,
   T5_TABLE7,
-} from './spans.js';
-export { type SyntheticSpansRunOptions, writeSyntheticSpansRun } from './spans-synthetic.js';
+} from './spans/anchors.js';
+export { SPANS_FIGURES, spansLossSpec, spansScoresSpec, spansTargetLengthSpec } from './spans/charts.js';
+export {
+  SPANS_BASELINE,
+  type SpansClaim,
+  type SpansClaimGroup,
+  settingVariant,
+  spansClaimGroups,
+  sweepAxes,
+  sweepRows,
+} from './spans/claims.js';
+export { judgeSpans, spansHonestReading } from './spans/reading.js';
+export { spansFigures, spansReport } from './spans/report.js';
+export { type SyntheticSpansRunOptions, writeSyntheticSpansRun } from './spans/synthetic.js';
 export {
   type SyntheticGridRunOptions,
   type SyntheticRunOptions,

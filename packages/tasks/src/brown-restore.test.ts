@@ -2,6 +2,7 @@ import { loadCorpus, splitDocuments } from '@pretrain-lab/data';
 import { describe, expect, it } from 'vitest';
 import {
   BROWN_RESTORE_DEFAULTS,
+  clozePair,
   loadBrownRestore,
   restorePair,
   stripCaseAndPunctuation,
@@ -143,5 +144,26 @@ describe('brown-restore', () => {
       /of 220 sentences: dropped 20 under 5 words, 0 over 26 words; dropped 120 over the cap of 4/,
     );
     expect(() => loadBrownRestore({ seed: 0, documents: docs, maxWords: 2 })).toThrow(/minWords <= maxWords/);
+  });
+});
+
+describe('brown-cloze', () => {
+  it('asks for the last word of a held-out sentence, given the words before it', () => {
+    expect(clozePair('He said, "Go home now."', { minWords: 3, maxWords: 26, long: 'skip' })).toEqual({
+      input: 'he said go home',
+      target: 'now',
+      truncated: false,
+    });
+    expect(clozePair('It cost 20,000.', { minWords: 2, maxWords: 26, long: 'skip' })).toBeNull();
+    const task = loadTask('brown-cloze', { seed: 1 });
+    expect(task.kind).toBe('generation');
+    expect(task.train.length).toBeGreaterThan(5000);
+    expect(task.test.length).toBeGreaterThan(300);
+    for (const e of task.test.slice(0, 50)) {
+      expect(e.label).toMatch(/^[a-z]+$/);
+      expect(e.text).not.toMatch(/[A-Z.,;!?]/);
+    }
+    const trainDocs = new Set(task.train.map((e) => e.group));
+    expect(task.test.some((e) => trainDocs.has(e.group))).toBe(false);
   });
 });

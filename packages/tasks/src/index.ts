@@ -17,6 +17,8 @@ export { BROWN_GENRE_DEFAULTS, type BrownGenreOptions, loadBrownGenre } from './
 export {
   BROWN_RESTORE_DEFAULTS,
   type BrownRestoreOptions,
+  clozePair,
+  loadBrownCloze,
   loadBrownRestore,
   restorePair,
   stripCaseAndPunctuation,

@@ -10,12 +10,13 @@ describe('registry', () => {
     expect(listTasks().map((t) => t.name)).toEqual([
       'brown-genre',
       'brown-restore',
+      'brown-cloze',
       'spam',
       'spam-subject',
       'kjv-web-paraphrase',
     ]);
     expect(() => loadTask('sst2', { seed: 0 })).toThrow(
-      "unknown task 'sst2'; valid: brown-genre, brown-restore, spam, spam-subject, kjv-web-paraphrase",
+      "unknown task 'sst2'; valid: brown-genre, brown-restore, brown-cloze, spam, spam-subject, kjv-web-paraphrase",
     );
   });
   it('loads brown-genre and its text-to-text view', () => {

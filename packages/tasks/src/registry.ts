@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { bibleUnavailableReason, loadKjvWebParaphrase } from './bible.js';
 import { loadBrownGenre } from './brown.js';
-import { loadBrownRestore } from './brown-restore.js';
+import { loadBrownCloze, loadBrownRestore } from './brown-restore.js';
 import { loadJsonlTask, loadTsvTask, type TaskFiles } from './files.js';
 import { loadSpamTasks, type SpamOptions } from './spam.js';
 import { type Task, TaskFileError, type TaskKind, type TaskOptions, TaskUnavailableError } from './task.js';
@@ -29,6 +29,12 @@ const TASKS: readonly TaskInfo[] = [
     kind: 'generation',
     description:
       'Brown sentence lowercased without punctuation -> as written (case + punctuation), split like pretraining',
+    unavailable: () => null,
+  },
+  {
+    name: 'brown-cloze',
+    kind: 'generation',
+    description: 'Brown sentence without its last word -> that word (LAMBADA-style), split like pretraining',
     unavailable: () => null,
   },
   {
@@ -73,6 +79,8 @@ export function loadTask(name: string, options: TaskOptions & Pick<SpamOptions, 
       return loadBrownGenre(options);
     case 'brown-restore':
       return loadBrownRestore(options);
+    case 'brown-cloze':
+      return loadBrownCloze(options);
     case 'spam':
       return loadSpamTasks(options).spam;
     case 'spam-subject':

@@ -28,11 +28,13 @@ export function linearProbe(
 ): ProbeResult {
   const n = train.labels.length;
   const m = test.length / dim;
-  if (train.features.length !== n * dim) throw new Error(`linearProbe: ${train.features.length} values for ${n} x ${dim}`);
+  if (train.features.length !== n * dim)
+    throw new Error(`linearProbe: ${train.features.length} values for ${n} x ${dim}`);
   const mu = new Float64Array(dim);
   const sd = new Float64Array(dim);
   for (let i = 0; i < n; i++) for (let c = 0; c < dim; c++) mu[c] += train.features[i * dim + c] / n;
-  for (let i = 0; i < n; i++) for (let c = 0; c < dim; c++) sd[c] += (train.features[i * dim + c] - mu[c]) ** 2 / n;
+  for (let i = 0; i < n; i++)
+    for (let c = 0; c < dim; c++) sd[c] += (train.features[i * dim + c] - mu[c]) ** 2 / n;
   const z = (x: Float32Array) => {
     const out = new Float32Array(x.length);
     for (let i = 0; i < x.length; i++) out[i] = (x[i] - mu[i % dim]) / Math.sqrt(sd[i % dim] + 1e-6);

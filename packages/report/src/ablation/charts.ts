@@ -49,6 +49,8 @@ export interface LossChartOptions {
   reference?: { y: number; label: string };
   /** Shown instead of the curves when no row has this loss. */
   emptyText?: string;
+  /** A second subtitle line, e.g. how to read levels across variants. */
+  note?: string;
 }
 
 /** Validation loss vs pretraining tokens, one line per variant (mean over seeds, ±1 std band). */
@@ -105,15 +107,13 @@ export function lossCurveSpec(
       },
     );
   }
+  const subtitle =
+    seeds > 1
+      ? `mean over ${seeds} seeds; band: ±1 standard deviation across seeds; fixed validation set`
+      : 'one seed; fixed validation set';
   return {
     $schema: SCHEMA,
-    title: {
-      text: o.title,
-      subtitle:
-        seeds > 1
-          ? `mean over ${seeds} seeds; band: ±1 standard deviation across seeds; fixed validation set`
-          : 'one seed; fixed validation set',
-    },
+    title: { text: o.title, subtitle: o.note ? [subtitle, o.note] : subtitle },
     width: WIDTH,
     height: HEIGHT,
     layer: [{ data: { values: points }, layer: seedBandLayers(x, o.yTitle, color, seeds) }, ...extra],

@@ -1,7 +1,16 @@
 import type { PairedTest } from '@pretrain-lab/experiment/paired';
 import { type AblationSummary, type EvalRecord, makeSummary } from '@pretrain-lab/experiment/schema';
 import { describe, expect, it } from 'vitest';
-import { type Claim, fmtCellVerdict, fmtTest, judgeClaim, judgeClaims, overallVerdict } from './claims.js';
+import {
+  type Claim,
+  fmtCellVerdict,
+  fmtClaimTest,
+  fmtTest,
+  judgeClaim,
+  judgeClaims,
+  judgeTest,
+  overallVerdict,
+} from './claims.js';
 
 /** A row whose first `right` of `n` examples are correct. */
 const row = (variant: string, seed: number, task: string, right: number, n = 200): EvalRecord => {
@@ -128,6 +137,44 @@ describe('judgeClaims', () => {
   it('is deterministic (fixed bootstrap seed)', () => {
     const claims = [claim(), claim({ id: 'd', direction: 'equal' })];
     expect(JSON.stringify(judgeClaims(s, claims))).toBe(JSON.stringify(judgeClaims(s, claims)));
+  });
+});
+
+describe('judgeTest: greater or equal (non-inferiority)', () => {
+  const t = (lo: number, hi: number): PairedTest => ({
+    diff: (lo + hi) / 2,
+    lo,
+    hi,
+    p: 0.5,
+    level: 0.95,
+    seeds: 3,
+    examples: 100,
+    resamples: 2000,
+  });
+  const c = { direction: 'notLess' as const, margin: 0.02 };
+  it('supported above −margin, not supported below 0 and past it, within noise otherwise', () => {
+    expect(judgeTest(t(0.01, 0.05), c)).toBe('supported'); // beats
+    expect(judgeTest(t(-0.015, 0.01), c)).toBe('supported'); // matches within the margin
+    expect(judgeTest(t(-0.015, -0.005), c)).toBe('supported'); // slightly worse, within the margin
+    expect(judgeTest(t(-0.05, -0.01), c)).toBe('not supported');
+    expect(judgeTest(t(-0.05, 0.01), c)).toBe('within noise');
+    expect(judgeTest(t(0.01, 0.05), { direction: 'less' })).toBe('not supported'); // the rest: paired.ts
+  });
+  it('says what it tests', () => {
+    expect(fmtClaimTest(claim(c))).toBe('A vs B, greater or equal, at most 2.0 points below');
+  });
+});
+
+describe('a floor in both rows', () => {
+  it('is left untested, and a claim with no other cell is not run, saying why', () => {
+    const zero = [1, 2, 3].flatMap((seed) => [row('A', seed, 't1', 0), row('B', seed, 't1', 0)]);
+    const r = judgeClaim(summary(zero, ['t1']), claim({ direction: 'equal', margin: 0.02 }));
+    expect(r.cells).toEqual([]);
+    expect(r.untested[0].reason).toBe(
+      'every test example scores 0 in both rows, a floor: nothing to compare',
+    );
+    expect(r.verdict).toBe('not run');
+    expect(r.notRun).toMatch(/^no cell could be tested: every test example scores 0/);
   });
 });
 

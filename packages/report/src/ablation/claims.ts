@@ -10,7 +10,11 @@ import type { AblationSummary, EvalSpec } from '@pretrain-lab/experiment/schema'
 import { fmtDiff } from '../compare.js';
 import { type Cell, cellLabel, cellRows, gridCells, hasRows } from './summary.js';
 
-export type Direction = 'greater' | 'less' | 'equal';
+/**
+ * 'notLess' is a non-inferiority claim ("beats or matches"): A is not worse than B by more than
+ * the margin. It is judged here (judgeTest); the other three by paired.ts's judge().
+ */
+export type Direction = 'greater' | 'less' | 'equal' | 'notLess';
 
 export interface Claim {
   /** Stable id, e.g. 'no-nsp-full-vs-segment'. */
@@ -22,7 +26,10 @@ export interface Claim {
   /** Variant names: the claim is about A − B. */
   a: string;
   b: string;
-  /** 'greater': A beats B; 'less': A is worse; 'equal': within ±margin (a fraction, 0.02 = 2 points). */
+  /**
+   * 'greater': A beats B; 'less': A is worse; 'equal': within ±margin (a fraction, 0.02 = 2
+   * points); 'notLess': A beats B or falls short by less than the margin.
+   */
   direction: Direction;
   margin?: number;
   /** Only these tasks (default: every task). */
@@ -55,7 +62,7 @@ export interface ClaimResult {
 export const BOOTSTRAP = { resamples: 2000, seed: 0, level: 0.95 } as const;
 
 export const VERDICT_RULE =
-  'Each claim compares two variants on every cell of the grid (task × evaluation method × labelled training-set size). In each cell a two-level paired bootstrap (2,000 resamples, fixed generator seed 0) resamples the seeds both rows have and the test examples, over the per-example score differences A − B, giving the mean difference, its 95% percentile interval and a two-sided p. A "greater" (or "less") claim is supported in a cell when the interval lies above (below) 0, not supported when it lies on the other side, and within noise when it contains 0; an "equal" claim is supported when the whole interval lies inside ±margin, not supported when it excludes 0 and leaves the margin, and within noise otherwise. Overall, a claim is **supported** when a majority of its cells are supported and none is not supported, **not supported** when a majority are not supported, and **within noise** otherwise; a claim whose variants are absent from the run is **not run**. With one seed the interval carries the test set\'s variance only, not the seed\'s.';
+  'Each claim compares two variants on every cell of the grid (task × evaluation method × labelled training-set size). In each cell a two-level paired bootstrap (2,000 resamples, fixed generator seed 0) resamples the seeds both rows have and the test examples, over the per-example score differences A − B, giving the mean difference, its 95% percentile interval and a two-sided p. A "greater" (or "less") claim is supported in a cell when the interval lies above (below) 0, not supported when it lies on the other side, and within noise when it contains 0; an "equal" claim is supported when the whole interval lies inside ±margin, not supported when it excludes 0 and leaves the margin, and within noise otherwise; a "greater or equal" claim (non-inferiority: A beats B or falls short by less than the margin) is supported when the interval lies above −margin, not supported when it lies below 0 and reaches past −margin, and within noise otherwise. A cell where every test example has the same score in both rows (a floor, such as exact match 0 everywhere) has nothing to compare and is left untested. Overall, a claim is **supported** when a majority of its cells are supported and none is not supported, **not supported** when a majority are not supported, and **within noise** otherwise; a claim whose variants are absent from the run is **not run**. With one seed the interval carries the test set\'s variance only, not the seed\'s.';
 
 /** The overall verdict of a claim from its cells' verdicts (VERDICT_RULE); 'not run' for none. */
 export function overallVerdict(verdicts: readonly Verdict[]): ClaimVerdict {
@@ -71,9 +78,18 @@ const inFilter = (c: Cell, claim: Claim) =>
   (!claim.tasks || claim.tasks.includes(c.task)) &&
   (!claim.evals || claim.evals.some((e) => e.method === c.method && e.trainExamples === c.trainExamples));
 
-/** Test one claim in one cell; a reason string when it cannot be tested there. */
 /** Paired tests already run, by (A, B, cell): claims on the same pair differ only in judge(). */
 type TestCache = Map<string, PairedTest>;
+
+/** paired.ts's judge(), plus 'notLess': supported above −margin, not supported below 0 and past it. */
+export function judgeTest(t: PairedTest, claim: Pick<Claim, 'direction' | 'margin'>): Verdict {
+  if (claim.direction !== 'notLess') return judge(t, { direction: claim.direction, margin: claim.margin });
+  const m = claim.margin ?? 0.01;
+  if (t.lo > -m) return 'supported';
+  return t.hi < 0 ? 'not supported' : 'within noise';
+}
+
+/** Test one claim in one cell; a reason string when it cannot be tested there. */
 
 function testCell(s: AblationSummary, claim: Claim, c: Cell, cache: TestCache): CellVerdict | string {
   const rowsA = cellRows(s, claim.a, c);
@@ -88,10 +104,15 @@ function testCell(s: AblationSummary, claim: Claim, c: Cell, cache: TestCache): 
   const lengths = new Set([...a, ...b].map((p) => p.length));
   if (lengths.size !== 1 || a[0].length === 0)
     return `per-example scores of different lengths (${[...lengths].join(', ')}): not the same test set`;
+  // A floor (or ceiling) in both rows leaves nothing to test: the interval would be [0, 0], which
+  // an 'equal' claim would call supported although neither row did anything.
+  const first = a[0][0];
+  if ([...a, ...b].every((p) => p.every((x) => x === first)))
+    return `every test example scores ${first} in both rows, ${first === 0 ? 'a floor' : 'a constant'}: nothing to compare`;
   const key = JSON.stringify([claim.a, claim.b, c.task, c.method, c.trainExamples]);
   const test = cache.get(key) ?? pairedBootstrap(a, b, BOOTSTRAP);
   cache.set(key, test);
-  return { ...c, test, verdict: judge(test, claim), seeds };
+  return { ...c, test, verdict: judgeTest(test, claim), seeds };
 }
 
 export function judgeClaim(s: AblationSummary, claim: Claim, cache: TestCache = new Map()): ClaimResult {
@@ -123,7 +144,11 @@ export function judgeClaim(s: AblationSummary, claim: Claim, cache: TestCache = 
     untested,
     counts,
     verdict,
-    notRun: cells.length ? '' : 'no cell has rows of both variants',
+    notRun: cells.length
+      ? ''
+      : untested.length
+        ? `no cell could be tested: ${[...new Set(untested.map((u) => u.reason))].join('; ')}`
+        : 'no cell has rows of both variants',
   };
 }
 
@@ -152,11 +177,17 @@ export function fmtCellVerdict(c: CellVerdict, runSeeds: readonly number[] = [])
   return `${cellLabel(c)}: ${fmtTest(c.test)}${some}: ${c.verdict}`;
 }
 
+/** "greater", "equal within ±2.0 points" or "greater or equal, at most 2.0 points below". */
+export function fmtDirection(c: Pick<Claim, 'direction' | 'margin'>): string {
+  const m = (100 * (c.margin ?? 0.01)).toFixed(1);
+  if (c.direction === 'equal') return `equal within ±${m} points`;
+  if (c.direction === 'notLess') return `greater or equal, at most ${m} points below`;
+  return c.direction;
+}
+
 /** "A vs B, greater" or "A vs B, equal within ±2.0 points". */
 export function fmtClaimTest(c: Claim): string {
-  const how =
-    c.direction === 'equal' ? `equal within ±${(100 * (c.margin ?? 0.01)).toFixed(1)} points` : c.direction;
-  return `${c.a} vs ${c.b}, ${how}`;
+  return `${c.a} vs ${c.b}, ${fmtDirection(c)}`;
 }
 
 /** "supported (7 of 10 cells supported, 3 within noise)" or "not run ('X' is not in this run)". */

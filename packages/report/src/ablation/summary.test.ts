@@ -4,7 +4,17 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { writeSyntheticNspRun } from '../nsp/synthetic.js';
-import { cellRows, cellStat, evalLabel, fmtStat, gridCells, loadAblation, lossNames } from './summary.js';
+import {
+  cellRows,
+  cellStat,
+  evalLabel,
+  evalsText,
+  fmtStat,
+  gridCells,
+  loadAblation,
+  lossNames,
+  tasksByKind,
+} from './summary.js';
 
 describe('loadAblation', () => {
   it('reads a run in the ablation schema', () => {
@@ -19,6 +29,8 @@ describe('loadAblation', () => {
     const c = gridCells(s)[0];
     expect(cellRows(s, 'SEGMENT-PAIR + NSP', c).map((r) => r.seed)).toEqual([1, 2, 3]);
     expect(cellStat(s, 'nobody', c)).toBeNull();
+    expect(tasksByKind(s)).toEqual([{ kind: 'classification', tasks: ['spam'] }]);
+    expect(evalsText(s.evals)).toBe('probe at 64 and 256; fine-tune at 256');
   });
 
   it('says what is wrong with a summary in another schema', () => {

@@ -8,8 +8,12 @@ import {
   cell,
   type EvalMethod,
   type EvalRecord,
+  type EvalSpec,
+  type TaskInfo,
 } from '@pretrain-lab/experiment/schema';
 import { type MeanStd, meanStd } from '@pretrain-lab/scaling';
+import { listText } from '../compare.js';
+import { fmtInt } from '../format.js';
 import { type LoadedRun, loadRun } from '../results.js';
 
 export interface AblationRun {
@@ -28,6 +32,17 @@ export function loadAblation(runDir: string): AblationRun {
         `${runDir}/summary.json has no '${key}' list: it is not in the ablation schema (packages/experiment/src/schema.ts); a run written before the shared runner needs re-running`,
       );
   return { run, summary: s };
+}
+
+/** "probe at 64, 256 and 1,024; fine-tune at 256 and 1,024". */
+export function evalsText(evals: readonly EvalSpec[]): string {
+  const methods = [...new Set(evals.map((e) => e.method))];
+  return methods
+    .map((m) => {
+      const sizes = evals.filter((e) => e.method === m).map((e) => fmtInt(e.trainExamples));
+      return `${METHOD_LABEL[m]} at ${listText(sizes)}`;
+    })
+    .join('; ');
 }
 
 /** One evaluation setting of the grid: a task, a method and a training-set size. */
@@ -60,6 +75,12 @@ export const sameCell = (r: Cell, c: Cell): boolean =>
 /** The rows of (variant, cell), one per seed, in seed order. */
 export const cellRows = (s: AblationSummary, variant: string, c: Cell): EvalRecord[] =>
   cell(s, { variant, task: c.task, method: c.method, trainExamples: c.trainExamples });
+
+/** The run's tasks grouped by kind, kinds in the order the run's tasks first give them. */
+export function tasksByKind(s: AblationSummary): { kind: TaskInfo['kind']; tasks: string[] }[] {
+  const kinds = [...new Set(s.tasks.map((t) => t.kind))];
+  return kinds.map((kind) => ({ kind, tasks: s.tasks.filter((t) => t.kind === kind).map((t) => t.name) }));
+}
 
 /** Variant names in summary order (the baseline first, as the runner writes them). */
 export const variantNames = (s: AblationSummary): string[] => s.variants.map((v) => v.name);

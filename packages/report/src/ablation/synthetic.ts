@@ -9,7 +9,9 @@
  * every row of that seed (the runner pairs rows the same way: one fine-tuning data order and
  * head init per seed); a row gets example i right when u < p_i + effect + its seed's offset,
  * except that a fraction `noise` of examples redraw u on their own. So a planted effect moves
- * the paired differences by about `effect`, and a zero effect leaves paired noise only.
+ * the paired differences by about `effect`, and a zero effect leaves paired noise only. A task
+ * named in `zeroTasks` scores 0 on every example for every row: a model that never left its
+ * plateau, as exact match does in a short run.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -32,6 +34,10 @@ export interface SyntheticVariant {
   /** Validation losses logged during pretraining: from `start` at step 0 towards `final`. */
   losses: Record<string, { start: number; final: number }>;
   epochs?: number;
+  /** PretrainRecord.extra (target lengths, ...); default {}. */
+  extra?: PretrainRecord['extra'];
+  /** Mean pretraining throughput (default about 9,000 tokens/s). */
+  tokensPerSec?: number;
 }
 
 export interface SyntheticAblationOptions {
@@ -54,6 +60,8 @@ export interface SyntheticAblationOptions {
   seedNoise?: number;
   tokens?: number;
   evalPoints?: number;
+  /** Tasks on which every row scores 0 on every example (default none). */
+  zeroTasks?: readonly string[];
 }
 
 const clamp01 = (x: number) => Math.min(0.98, Math.max(0.02, x));
@@ -104,11 +112,16 @@ export function writeSyntheticAblationRun(resultsDir: string, o: SyntheticAblati
           const curve = 0.03 * Math.log2(e.trainExamples / minSize) + (e.method === 'finetune' ? 0.02 : 0);
           const u = shared.get(`${t.name}|${e.method}|${e.trainExamples}`) as Float64Array;
           const p = difficulty.get(t.name) as Float64Array;
+          const zero = o.zeroTasks?.includes(t.name) ?? false;
           const perExample = Array.from(p, (pi, i) => {
             const draw = rng.next() < noise ? rng.next() : u[i];
-            return draw < clamp01(pi + effectOf(v, t.name) + curve + offset) ? 1 : 0;
+            return !zero && draw < clamp01(pi + effectOf(v, t.name) + curve + offset) ? 1 : 0;
           });
           const score = perExample.reduce<number>((a, x) => a + x, 0) / perExample.length;
+          // Made up: a secondary score that still moves where the headline sits at 0.
+          const second = zero
+            ? 0.04 + 0.2 * effectOf(v, t.name) + 0.002 * rng.normal()
+            : Math.min(1, 0.8 * score + (t.kind === 'generation' ? 0.15 : 0));
           results.push({
             id: `eval-synthetic-${results.length}`,
             variant: name,
@@ -119,10 +132,19 @@ export function writeSyntheticAblationRun(resultsDir: string, o: SyntheticAblati
             status: 'completed',
             metric: t.metric,
             score,
-            // Made up: macro-F1 below accuracy, as on unbalanced classes.
-            scores: { [t.metric]: score, macroF1: 0.8 * score },
+            scores: { [t.metric]: score, [secondaryMetric(t)]: second },
             perExample,
             trainLoss: 1 - score,
+            ...(t.kind === 'generation'
+              ? {
+                  examples: [
+                    {
+                      target: 'The jury praised the city.',
+                      prediction: zero ? 'the the the' : 'The jury praised the city',
+                    },
+                  ],
+                }
+              : {}),
           });
         }
     }
@@ -207,7 +229,11 @@ function pretrainRows(
     tokens: tokens + Math.round(1000 * rng.next()),
     epochs: v.epochs ?? 4,
     finalLoss: final,
-    tokensPerSec: Math.round(9000 + 500 * rng.next()),
-    extra: {},
+    tokensPerSec: Math.round((v.tokensPerSec ?? 9250) + 500 * (rng.next() - 0.5)),
+    extra: v.extra ?? {},
   };
 }
+
+/** The made-up second score of a task: macro-F1 for classification, ROUGE-L (or exact match) for generation. */
+export const secondaryMetric = (t: TaskInfo): string =>
+  t.kind === 'classification' ? 'macroF1' : t.metric === 'rougeL' ? 'exactMatch' : 'rougeL';

@@ -95,6 +95,22 @@ describe('scoreTable', () => {
   });
 });
 
+describe('scoreTable and pretrainTable rows', () => {
+  it('take the rows named, in that order, and extra columns', () => {
+    const t = scoreTable(s, { variants: ['X', 'none', 'absent'], losses: false });
+    expect(t.slice(2).map((l) => l.split(' | ')[0])).toEqual(['| X', '| none']);
+    const p = pretrainTable(s, {
+      variants: ['Y | odd', 'X'],
+      extraColumns: [{ title: 'note', align: 'right', cell: (v) => v.name.length.toString() }],
+    });
+    expect(p[0]).toBe(
+      '| variant | seeds | tokens | epochs | val mlm loss | val pair loss | tokens/s | note |',
+    );
+    expect(p[1]).toBe('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |');
+    expect(p[2]).toBe('| Y \\| odd | 1 completed | 1,000 | 2.00 | 5.000 | — | 100 | 7 |');
+  });
+});
+
 describe('pretrainTable', () => {
   it('one row per pretrained variant with status counts, means and final losses', () => {
     const t = pretrainTable(s);

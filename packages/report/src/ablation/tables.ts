@@ -20,6 +20,9 @@ import {
 /** A table cell's text must not end the cell early. */
 const esc = (s: string) => s.replace(/\|/g, '\\|');
 
+/** "val mlm loss"; a loss named 'val' is just "val loss". */
+const lossHeader = (l: string) => (l === 'val' ? 'val loss' : `val ${l} loss`);
+
 /** A column the caller adds to every row (e.g. the paper's numbers beside ours). */
 export interface ExtraColumn {
   title: string;
@@ -30,6 +33,8 @@ export interface ExtraColumn {
 export interface ScoreTableOptions {
   /** Tasks to show (default: all, in summary order). */
   tasks?: readonly string[];
+  /** Rows to show, in this order (default: every variant, in summary order); absent names are left out. */
+  variants?: readonly string[];
   /** A metric of EvalRecord.scores (e.g. 'macroF1'); default the headline `score`. */
   metric?: string;
   /** Final pretraining losses to show: true (default) for all, false for none, or their names. */
@@ -52,6 +57,10 @@ function pickLosses(s: AblationSummary, opt: ScoreTableOptions['losses']): strin
   return opt.filter((l) => all.includes(l));
 }
 
+/** The variants named, in that order, or every one. */
+const pickVariants = (s: AblationSummary, names?: readonly string[]): VariantInfo[] =>
+  names ? names.flatMap((n) => s.variants.filter((v) => v.name === n)) : s.variants;
+
 /**
  * Scores in percent, mean ± sample std over seeds (1 decimal); a cell with fewer seeds than the
  * run's says how many it has. Final losses are nats, 3 decimals; '—' for the no-pretraining row.
@@ -65,7 +74,7 @@ export function scoreTable(s: AblationSummary, opts: ScoreTableOptions = {}): st
   const head = [
     'variant',
     ...fields,
-    ...losses.map((l) => `val ${l} loss`),
+    ...losses.map((l) => lossHeader(l)),
     ...cells.map((c) => (oneTask ? evalLabel(c) : cellLabel(c))),
     ...extra.map((e) => e.title),
   ];
@@ -78,7 +87,7 @@ export function scoreTable(s: AblationSummary, opts: ScoreTableOptions = {}): st
   ];
   const lines = [mdRow(head), mdRow(align)];
   const seeds = s.seeds.length;
-  for (const v of s.variants) {
+  for (const v of pickVariants(s, opts.variants)) {
     const row = [esc(v.name), ...fields.map((k) => esc(fieldText(v, k)))];
     for (const l of losses)
       row.push(v.pretrained ? fmtStat(lossStat(s, v.name, l), 1, 3).replace('n/a', '—') : '—');
@@ -105,9 +114,17 @@ const mean = (xs: number[]) => xs.reduce((a, x) => a + x, 0) / xs.length;
  * One row per pretrained variant: seeds and their status, mean tokens and epochs, each final
  * validation loss (mean ± sample std over seeds, nats) and mean throughput.
  */
-export function pretrainTable(s: AblationSummary, opts: { fields?: readonly string[] } = {}): string[] {
+export function pretrainTable(
+  s: AblationSummary,
+  opts: {
+    fields?: readonly string[];
+    variants?: readonly string[];
+    extraColumns?: readonly ExtraColumn[];
+  } = {},
+): string[] {
   const losses = lossNames(s);
   const fields = opts.fields ?? [];
+  const extra = opts.extraColumns ?? [];
   const lines = [
     mdRow([
       'variant',
@@ -115,16 +132,26 @@ export function pretrainTable(s: AblationSummary, opts: { fields?: readonly stri
       'seeds',
       'tokens',
       'epochs',
-      ...losses.map((l) => `val ${l} loss`),
+      ...losses.map((l) => lossHeader(l)),
       'tokens/s',
+      ...extra.map((e) => e.title),
     ]),
-    mdRow(['---', ...fields.map(() => '---'), '---', '---:', '---:', ...losses.map(() => '---:'), '---:']),
+    mdRow([
+      '---',
+      ...fields.map(() => '---'),
+      '---',
+      '---:',
+      '---:',
+      ...losses.map(() => '---:'),
+      '---:',
+      ...extra.map((e) => (e.align === 'right' ? '---:' : '---')),
+    ]),
   ];
-  for (const v of s.variants.filter((x) => x.pretrained)) {
+  for (const v of pickVariants(s, opts.variants).filter((x) => x.pretrained)) {
     const recs = s.pretrain.filter((p) => p.variant === v.name);
     const row = [esc(v.name), ...fields.map((k) => esc(fieldText(v, k)))];
     if (recs.length === 0) {
-      lines.push(mdRow([...row, 'not run', ...Array(3 + losses.length).fill('—')]));
+      lines.push(mdRow([...row, 'not run', ...Array(3 + losses.length + extra.length).fill('—')]));
       continue;
     }
     row.push(
@@ -133,6 +160,7 @@ export function pretrainTable(s: AblationSummary, opts: { fields?: readonly stri
       mean(recs.map((p) => p.epochs)).toFixed(2),
       ...losses.map((l) => fmtStat(lossStat(s, v.name, l), 1, 3).replace('n/a', '—')),
       fmtInt(mean(recs.map((p) => p.tokensPerSec))),
+      ...extra.map((e) => e.cell(v)),
     );
     lines.push(mdRow(row));
   }

@@ -4,7 +4,7 @@
  * numbers are written here by hand.
  */
 import type { AblationSummary, EvalSpec } from '@pretrain-lab/experiment/schema';
-import { METHOD_LABEL } from '../ablation/summary.js';
+import { evalsText } from '../ablation/summary.js';
 import { describeCorpus, listText } from '../compare.js';
 import { fmtInt, fmtSig } from '../format.js';
 
@@ -25,17 +25,6 @@ const range = (xs: number[], fmt: (x: number) => string) => {
   const hi = Math.max(...xs);
   return fmt(lo) === fmt(hi) ? fmt(lo) : `${fmt(lo)} to ${fmt(hi)}`;
 };
-
-/** "probe at 64, 256 and 1,024 labelled examples; fine-tune at 256 and 1,024". */
-export function evalsText(evals: readonly EvalSpec[]): string {
-  const methods = [...new Set(evals.map((e) => e.method))];
-  return methods
-    .map((m) => {
-      const sizes = evals.filter((e) => e.method === m).map((e) => fmtInt(e.trainExamples));
-      return `${METHOD_LABEL[m]} at ${listText(sizes)}`;
-    })
-    .join('; ');
-}
 
 function pretrainLine(cfg: Obj, s: AblationSummary): string {
   const p: Obj = cfg.pretrain ?? {};

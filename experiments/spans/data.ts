@@ -1,0 +1,146 @@
+/**
+ * Data for the span-corruption study: the corpus split by document (the split brown-genre and
+ * brown-restore use with the same seed, so no held-out document is ever pretrained on), a
+ * Unigram tokenizer with T5's 100 sentinels trained on the training documents, the documents as
+ * token streams, and the tasks in T5's text-to-text form ("restore: ..." -> "...") as ids.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { checkSplits, type Document, documentText, loadCorpus, splitDocuments } from '@pretrain-lab/data';
+import { Rng } from '@pretrain-lab/runtime';
+import { exactMatch, loadTask, type Task, TaskUnavailableError, textToText } from '@pretrain-lab/tasks';
+import { loadTokenizer, saveTokenizer, UnigramTokenizer } from '@pretrain-lab/tokenizers';
+
+/** T5's task prefixes, in its style ("summarize:", "cola sentence:"). */
+const PREFIX: Record<string, string> = {
+  'brown-genre': 'classify genre',
+  'brown-restore': 'restore',
+  'brown-cloze': 'last word',
+  spam: 'classify spam',
+  'spam-subject': 'subject',
+  'kjv-web-paraphrase': 'paraphrase',
+};
+
+export function corpusSplits(corpus: string, splitSeed: number) {
+  const splits = splitDocuments(loadCorpus(corpus), { seed: splitSeed });
+  checkSplits(corpus, splits);
+  return splits;
+}
+
+/** The run's tokenizer: tokenizer.json when resuming, else trained on `docs` and saved there. */
+export function runTokenizer(dir: string, docs: readonly Document[], vocabSize: number): UnigramTokenizer {
+  const file = path.join(dir, 'tokenizer.json');
+  if (fs.existsSync(file)) return loadTokenizer(file) as UnigramTokenizer;
+  // <pad>=0, </s>=1, <unk>=2, and <extra_id_0..99> at the end of the vocabulary, as T5's.
+  const tok = UnigramTokenizer.train(docs.map(documentText), { vocabSize });
+  saveTokenizer(tok, file);
+  return tok;
+}
+
+/** Every document's ids, one after another (T5 packs its C4 documents the same way). */
+export function tokenStream(docs: readonly Document[], tok: UnigramTokenizer): Int32Array {
+  const parts = docs.map((d) => tok.encode(documentText(d)));
+  const out = new Int32Array(parts.reduce((a, p) => a + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+
+export interface TextTask {
+  name: string;
+  kind: 'classification' | 'generation';
+  /** The headline metric: accuracy, exactMatch (brown-restore, where case and punctuation are the task), or rougeL. */
+  metric: 'accuracy' | 'exactMatch' | 'rougeL';
+  /** Label texts (classification); [] for generation. */
+  labels: string[];
+  /** Decoder length of this task: the longest label with </s>, or finetune.maxTargetLength. */
+  targetLength: number;
+  /** Training examples in the task's seeded order, so each smaller set is a prefix of the larger. */
+  train: { inputs: Int32Array[]; targets: Int32Array[]; labelIndex: Int32Array | null };
+  /** A seeded sample of the test split, in split order; targets as text, for the metrics. */
+  test: { inputs: Int32Array[]; targets: string[] };
+  /** Generation: the share of test targets that survive tokenizing and the cut (what exact match can reach). */
+  ceiling: number | null;
+  notes: string[];
+}
+
+/** ids cut to max - 1, then </s>. */
+function withEos(ids: Int32Array, max: number, eos: number): Int32Array {
+  const out = new Int32Array(Math.min(ids.length, max - 1) + 1);
+  out.set(ids.subarray(0, max - 1));
+  out[out.length - 1] = eos;
+  return out;
+}
+
+/** Load a task and encode it text to text; { skipped } with the reason when its data is missing here. */
+export function encodeTextTask(
+  name: string,
+  tok: UnigramTokenizer,
+  opts: {
+    splitSeed: number;
+    maxTrain: number;
+    maxTest: number;
+    maxInputLength: number;
+    maxTargetLength: number;
+  },
+): TextTask | { skipped: string } {
+  let task: Task;
+  try {
+    task = loadTask(name, { seed: opts.splitSeed });
+  } catch (e) {
+    if (e instanceof TaskUnavailableError || (e as Error).name === 'TaskUnavailableError')
+      return { skipped: `${name}: ${(e as Error).message}` };
+    throw e;
+  }
+  const t2t = textToText(task, PREFIX[name] ?? name);
+  const kind = task.kind === 'generation' ? 'generation' : 'classification';
+  const targetLength =
+    kind === 'classification'
+      ? Math.max(...task.labels.map((l) => tok.encode(l).length + 1))
+      : opts.maxTargetLength;
+  // As nsp's encodeTask: the training order is one seeded permutation (nested subsets, the same
+  // for every row); the test set a seeded sample kept in split order.
+  const order = Rng.derive(opts.splitSeed, `task/${name}/order`).permutation(t2t.train.length);
+  const train = Array.from(order.subarray(0, opts.maxTrain), (i) => t2t.train[i]);
+  let test = t2t.test;
+  if (test.length > opts.maxTest) {
+    const pick = Rng.derive(opts.splitSeed, `task/${name}`)
+      .permutation(test.length)
+      .subarray(0, opts.maxTest);
+    test = Array.from(pick)
+      .sort((a, b) => a - b)
+      .map((i) => t2t.test[i]);
+  }
+  const input = (s: string) => withEos(tok.encode(s), opts.maxInputLength, tok.eosId);
+  let ceiling: number | null = null;
+  if (kind === 'generation') {
+    const gold = test.map((e) => e.target);
+    const back = gold.map((g) => tok.decode(tok.encode(g).subarray(0, targetLength - 1)));
+    ceiling = exactMatch(gold, back).reduce((a, x) => a + x, 0) / Math.max(1, gold.length);
+  }
+  return {
+    name,
+    kind,
+    metric:
+      kind === 'classification'
+        ? 'accuracy'
+        : name === 'brown-restore' || name === 'brown-cloze'
+          ? 'exactMatch'
+          : 'rougeL',
+    labels: task.labels,
+    targetLength,
+    train: {
+      inputs: train.map((e) => input(e.input)),
+      targets: train.map((e) => withEos(tok.encode(e.target), targetLength, tok.eosId)),
+      // Classification: the label's index, for the frozen-encoder probe.
+      labelIndex:
+        kind === 'classification' ? Int32Array.from(train, (e) => task.labels.indexOf(e.target)) : null,
+    },
+    test: { inputs: test.map((e) => input(e.input)), targets: test.map((e) => e.target) },
+    ceiling,
+    notes: task.notes,
+  };
+}
