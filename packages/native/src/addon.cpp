@@ -126,8 +126,27 @@ static int gSpinUs = 50;
 
 static bool seqReady(uint64_t s, uint64_t seen) { return (s & 1) == 0 && s != seen; }
 
+// Denormals: flush to zero (FTZ) and treat as zero (DAZ) inside kernels. On x86 an operation on
+// a denormal takes a microcode assist (tens to hundreds of cycles); gradients of padded positions
+// and Adam moments of unused rows decay into that range, and a padded T5 batch made the linear
+// backward 7x slower. Workers run kernels only, so they keep the mode; the calling thread (Node's
+// main thread, whose JS and wasm float math must stay IEEE) sets it around each job only.
+#if defined(PL_X86)
+static const unsigned kFtzDaz = 0x8040;
+static void setFtzDaz() { _mm_setcsr(_mm_getcsr() | kFtzDaz); }
+struct FtzGuard {
+  unsigned saved;
+  FtzGuard() : saved(_mm_getcsr()) { _mm_setcsr(saved | kFtzDaz); }
+  ~FtzGuard() { _mm_setcsr(saved); }
+};
+#else
+static void setFtzDaz() {}
+struct FtzGuard {};
+#endif
+
 // `seen`: the job sequence number when the worker was created (jobs posted later are new to it).
 static void workerMain(int index, uint64_t seen) {
+  setFtzDaz();
   Pool& p = *gPool;
   for (;;) {
     uint64_t s = p.seq.load(std::memory_order_acquire);
@@ -192,6 +211,7 @@ static inline void waitUntil(const std::atomic<int>& v, int want) {
 }
 
 void run(TaskFn fn, void* ctx, int nth) {
+  FtzGuard ftz;
   Pool& p = *gPool;
   if (nth > 1 && nth - 1 > p.workers) nth = 1 + ensureWorkers(nth - 1);
   bool expected = false;
