@@ -96,6 +96,27 @@ export function pairLossText(s: AblationSummary): string {
   return `**The pair tasks themselves** (final validation loss vs chance, ln 2 = ${Math.LN2.toFixed(3)} nats per pair, where "learned something" means more than 0.01 nats and two seed standard deviations below it; D2L's small BERT reports NSP loss ${D2L_NSP_LOSS.lo} to ${D2L_NSP_LOSS.hi} after 50 steps): ${parts.join('; ')}. A pair loss at chance adds gradient noise without signal, one small-scale reason removing NSP can help.`;
 }
 
+/**
+ * The same cell verdicts of the pretraining claim, pooled over variants by task and method:
+ * where pretraining shows and where it does not (a view of the cells, not a second test).
+ */
+function byTaskText(results: readonly ClaimResult[]): string {
+  const groups = new Map<string, Record<string, number>>();
+  for (const r of results)
+    for (const c of r.cells) {
+      const key = `${c.task}, ${c.method === 'probe' ? 'probe' : 'fine-tune'}`;
+      const g = groups.get(key) ?? { supported: 0, 'not supported': 0, 'within noise': 0 };
+      g[c.verdict]++;
+      groups.set(key, g);
+    }
+  if (groups.size === 0) return '';
+  const parts = [...groups.entries()].map(([key, g]) => {
+    const n = g.supported + g['not supported'] + g['within noise'];
+    return `${key}: ${g.supported} of ${n} cells supported${g['not supported'] ? `, ${g['not supported']} not supported` : ''}`;
+  });
+  return `By task and method, all variants and training-set sizes pooled: ${parts.join('; ')}.`;
+}
+
 /** The bullets of "## Honest reading", with the rule first and what worked last. */
 export function nspHonestReading(
   s: AblationSummary,
@@ -111,6 +132,7 @@ export function nspHonestReading(
     if (group.id === 'pretraining')
       bullet += `Per variant, cells where it beats ${results[0]?.claim.b ?? 'no pretraining'}: `;
     bullet += `${lines.join('; ')}.`;
+    if (group.id === 'pretraining') bullet += ` ${byTaskText(results)}`;
     if (group.id === 'masking' && results[0]) {
       const note = maskingNote(s, results[0]);
       if (note) bullet += ` ${note}`;
