@@ -131,7 +131,7 @@ export const defaults: SpansConfig = {
     maxInputLength: 64,
     // brown-cloze's targets are one word (brown-restore's, 26 words, need 64 tokens with </s>).
     maxTargetLength: 8,
-    maxTestExamples: 200,
+    maxTestExamples: 500,
   },
 };
 
