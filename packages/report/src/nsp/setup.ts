@@ -81,7 +81,7 @@ export function whatWasRun(cfg: Obj, s: AblationSummary): string[] {
   return [
     '## What was run',
     '',
-    `- Corpus: ${describeCorpus(cfg.corpus)}, documents split with seed ${cfg.splitSeed ?? 'n/a'}; WordPiece tokenizer of ${fmtInt(cfg.tokenizer?.vocabSize)} tokens${cfg.tokenizer?.lowercase ? ', lowercased' : ''}, trained on the pretraining documents.`,
+    `- Corpus: ${describeCorpus(cfg.corpus)}, documents split with seed ${cfg.splitSeed ?? 'n/a'}; WordPiece tokenizer of ${fmtInt(cfg.tokenizer?.vocabSize)} tokens${cfg.tokenizer?.lowercase ? ', lowercased' : ''}, trained on the corpus's training documents (not on the self-pretraining inputs).`,
     m
       ? `- Model: BERT encoder, ${m.numLayers} layer${m.numLayers === 1 ? '' : 's'}, d_model ${m.dModel}, ${m.numHeads} heads, d_ff ${m.dFF}, sequence length ${m.maxLen}${weights ? ` (${fmtInt(weights)} weights outside embeddings; RoBERTa-base has about 85M)` : ''}.`
       : '- Model: not recorded in config.json.',
