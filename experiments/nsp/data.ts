@@ -3,16 +3,10 @@
  * no held-out document is ever pretrained on), a WordPiece tokenizer trained on the training
  * documents, sentences encoded once, and the downstream tasks turned into BERT inputs.
  */
-import {
-  checkSplits,
-  type Document,
-  loadCorpus,
-  paragraphsFromText,
-  splitDocuments,
-} from '@pretrain-lab/data';
+import { checkSplits, type Document, loadCorpus, splitDocuments } from '@pretrain-lab/data';
 import { type BertExample, pairExample, truncateSeqPair } from '@pretrain-lab/objectives';
 import { Rng } from '@pretrain-lab/runtime';
-import { loadTask, type Task, TaskUnavailableError } from '@pretrain-lab/tasks';
+import { loadTaskOrSkip, nestedTrainingOrder, taskInputDocuments } from '@pretrain-lab/tasks';
 import type { WordPieceTokenizer } from '@pretrain-lab/tokenizers';
 
 export interface SpecialIds {
@@ -53,21 +47,9 @@ export function pretrainingDocuments(
       .sort((a, b) => a - b)
       .map((i) => train[i]);
   }
-  const notes = [`${docs.length} of ${train.length} training documents of the corpus`];
-  for (const name of opts.selfPretrain.tasks) {
-    const task = loadTask(name, { seed: opts.splitSeed });
-    let kept = 0;
-    for (const e of task.train) {
-      const words = e.text.split(/\s+/).filter(Boolean).slice(0, opts.selfPretrain.maxWords);
-      const paragraphs = paragraphsFromText(words.join(' '));
-      if (paragraphs.length === 0) continue;
-      docs.push({ id: `${name}/${e.id}`, paragraphs });
-      kept++;
-    }
-    notes.push(
-      `${kept} training inputs of ${name} (first ${opts.selfPretrain.maxWords} words each, no labels)`,
-    );
-  }
+  const self = taskInputDocuments({ ...opts.selfPretrain, seed: opts.splitSeed });
+  const notes = [`${docs.length} of ${train.length} training documents of the corpus`, ...self.notes];
+  docs = [...docs, ...self.docs];
   return { docs, notes };
 }
 
@@ -135,14 +117,8 @@ export function encodeTask(
   ids: SpecialIds,
   opts: { maxLen: number; splitSeed: number; maxTrain: number; maxTest: number },
 ): EncodedTask | { skipped: string } {
-  let task: Task;
-  try {
-    task = loadTask(name, { seed: opts.splitSeed });
-  } catch (e) {
-    if (e instanceof TaskUnavailableError || (e as Error).name === 'TaskUnavailableError')
-      return { skipped: `${name}: ${(e as Error).message}` };
-    throw e;
-  }
+  const task = loadTaskOrSkip(name, { seed: opts.splitSeed });
+  if ('skipped' in task) return task;
   if (!task) return { skipped: `${name}: not available here` };
   if (task.kind === 'generation')
     throw new Error(`task ${name} is a generation task; the NSP ablation fine-tunes classifiers`);
@@ -152,10 +128,7 @@ export function encodeTask(
     // Training examples in a seeded order, so every smaller training set is a prefix of the
     // larger ones (the same subset for every row of the table).
     const chosen = nested
-      ? Array.from(
-          Rng.derive(opts.splitSeed, `task/${name}/order`).permutation(examples.length).subarray(0, max),
-          (i) => examples[i],
-        )
+      ? nestedTrainingOrder(examples, opts.splitSeed, name, max)
       : sample(examples, max, rng);
     return {
       examples: chosen.map((e) => encodeExample(tok, ids, opts.maxLen, e.text, e.textPair, rng)),

@@ -6,7 +6,12 @@
  */
 
 import { IndexStream } from '@pretrain-lab/data';
-import type { EvalOutcome, EvalQuery, PretrainOutcome } from '@pretrain-lab/experiment';
+import {
+  type EvalOutcome,
+  type EvalQuery,
+  finetuneLoop,
+  type PretrainOutcome,
+} from '@pretrain-lab/experiment';
 import type { BERT } from '@pretrain-lab/models';
 import { type BertExample, formatHasPairLabel, type MlmOptions, maskBatch } from '@pretrain-lab/objectives';
 import { accuracy, macroF1 } from '@pretrain-lab/tasks';
@@ -261,17 +266,7 @@ export async function evaluateBert(
       model.classificationLoss({ ...tensors(b, T), labels: tf.tensor1d(b.labels, 'int32') }, fctx),
     evalSets: {},
     tokensIn: realTokens,
-    cfg: {
-      steps: f.steps,
-      lr: f.lr,
-      minLr: 0,
-      warmupSteps: Math.max(1, Math.round(f.warmupFraction * f.steps)),
-      adamw: { beta1: f.beta1, beta2: f.beta2, eps: f.eps, weightDecay: f.weightDecay, gradClip: 1.0 },
-      evalEvery: f.steps,
-      logEvery: Math.max(1, Math.floor(f.steps / 10)),
-      checkpointEvery: 0,
-      seed: q.seed,
-    },
+    cfg: finetuneLoop(f, q.seed),
     metrics: u.metrics,
     rowExtra: { phase: 'finetune', variant: q.variant, seed: q.seed, task: task.name, trainExamples: n },
     progress: u.progress,

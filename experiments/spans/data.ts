@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { checkSplits, type Document, documentText, loadCorpus, splitDocuments } from '@pretrain-lab/data';
 import { Rng } from '@pretrain-lab/runtime';
-import { exactMatch, loadTask, type Task, TaskUnavailableError, textToText } from '@pretrain-lab/tasks';
+import { exactMatch, loadTaskOrSkip, nestedTrainingOrder, textToText } from '@pretrain-lab/tasks';
 import { loadTokenizer, saveTokenizer, UnigramTokenizer } from '@pretrain-lab/tokenizers';
 
 /** T5's task prefixes, in its style ("summarize:", "cola sentence:"). */
@@ -87,14 +87,8 @@ export function encodeTextTask(
     maxTargetLength: number;
   },
 ): TextTask | { skipped: string } {
-  let task: Task;
-  try {
-    task = loadTask(name, { seed: opts.splitSeed });
-  } catch (e) {
-    if (e instanceof TaskUnavailableError || (e as Error).name === 'TaskUnavailableError')
-      return { skipped: `${name}: ${(e as Error).message}` };
-    throw e;
-  }
+  const task = loadTaskOrSkip(name, { seed: opts.splitSeed });
+  if ('skipped' in task) return task;
   const t2t = textToText(task, PREFIX[name] ?? name);
   const kind = task.kind === 'generation' ? 'generation' : 'classification';
   const targetLength =
@@ -103,8 +97,7 @@ export function encodeTextTask(
       : opts.maxTargetLength;
   // As nsp's encodeTask: the training order is one seeded permutation (nested subsets, the same
   // for every row); the test set a seeded sample kept in split order.
-  const order = Rng.derive(opts.splitSeed, `task/${name}/order`).permutation(t2t.train.length);
-  const train = Array.from(order.subarray(0, opts.maxTrain), (i) => t2t.train[i]);
+  const train = nestedTrainingOrder(t2t.train, opts.splitSeed, name, opts.maxTrain);
   let test = t2t.test;
   if (test.length > opts.maxTest) {
     const pick = Rng.derive(opts.splitSeed, `task/${name}`)

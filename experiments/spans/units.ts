@@ -5,7 +5,12 @@
  * (packages/experiment/src/schema.ts); the runner decides when each runs.
  */
 import { IndexStream } from '@pretrain-lab/data';
-import type { EvalOutcome, EvalQuery, PretrainOutcome } from '@pretrain-lab/experiment';
+import {
+  type EvalOutcome,
+  type EvalQuery,
+  finetuneLoop,
+  type PretrainOutcome,
+} from '@pretrain-lab/experiment';
 import { T5, type T5Config } from '@pretrain-lab/models';
 import { randomSpansHelper, spanCorruption } from '@pretrain-lab/objectives';
 import { Rng, UserError } from '@pretrain-lab/runtime';
@@ -383,17 +388,7 @@ export async function evaluateT5(
     lossFn: (b, fctx) => lossOf(model, b, fctx),
     evalSets: {},
     tokensIn: (b) => b.attentionMask.reduce((a, x) => a + x, 0), // real input tokens: batches pad unevenly
-    cfg: {
-      steps: f.steps,
-      lr: f.lr,
-      minLr: 0,
-      warmupSteps: Math.max(1, Math.round(f.warmupFraction * f.steps)),
-      adamw: { beta1: f.beta1, beta2: f.beta2, eps: f.eps, weightDecay: f.weightDecay, gradClip: 1.0 },
-      evalEvery: f.steps,
-      logEvery: Math.max(1, Math.floor(f.steps / 10)),
-      checkpointEvery: 0,
-      seed: q.seed,
-    },
+    cfg: finetuneLoop(f, q.seed),
     metrics: u.metrics,
     rowExtra: { phase: 'finetune', variant: q.variant, seed: q.seed, task: task.name, trainExamples: n },
     progress: u.progress,

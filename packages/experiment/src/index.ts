@@ -2,6 +2,7 @@ export * from './ablation.js';
 export * from './atomic.js';
 export * from './errors.js';
 export * from './experiment.js';
+export * from './finetune.js';
 export * from './ledger.js';
 export * from './lock.js';
 export * from './overrides.js';

@@ -75,7 +75,15 @@ export {
   parseMime,
   splitMultipart,
 } from './mime.js';
-export { listTasks, loadTask, loadTaskSpec, type TaskInfo } from './registry.js';
+export {
+  listTasks,
+  loadTask,
+  loadTaskOrSkip,
+  loadTaskSpec,
+  nestedTrainingOrder,
+  type TaskInfo,
+} from './registry.js';
+export { type SelfPretrainOptions, taskInputDocuments } from './self-pretrain.js';
 export {
   bodyHash,
   loadSpamMails,

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { Rng } from '@pretrain-lab/runtime/rng';
 import { bibleUnavailableReason, loadKjvWebParaphrase } from './bible.js';
 import { loadBrownGenre } from './brown.js';
 import { loadBrownCloze, loadBrownRestore } from './brown-restore.js';
@@ -141,4 +142,30 @@ export function loadTaskSpec(spec: string, options: TaskOptions): Task {
     seed: options.seed,
   };
   return format === 'tsv' ? loadTsvTask(files, opts) : loadJsonlTask(files, opts);
+}
+
+/** loadTask, or `{ skipped }` with the reason when the task's data is not installed here. */
+export function loadTaskOrSkip(name: string, options: TaskOptions): Task | { skipped: string } {
+  try {
+    return loadTask(name, options);
+  } catch (e) {
+    if (e instanceof TaskUnavailableError || (e as Error).name === 'TaskUnavailableError')
+      return { skipped: `${name}: ${(e as Error).message}` };
+    throw e;
+  }
+}
+
+/**
+ * A task's training examples in one seeded order (by split seed and task name), so that every
+ * smaller labelled set is a prefix of the larger ones: nested learning-curve subsets, the same
+ * for every model evaluated on the task.
+ */
+export function nestedTrainingOrder<T>(
+  examples: readonly T[],
+  splitSeed: number,
+  name: string,
+  max: number,
+): T[] {
+  const order = Rng.derive(splitSeed, `task/${name}/order`).permutation(examples.length);
+  return Array.from(order.subarray(0, max), (i) => examples[i]);
 }
