@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AblationSummary } from '@pretrain-lab/experiment';
+import { deepMerge } from '@pretrain-lab/experiment';
 import { afterAll, describe, expect, it } from 'vitest';
 import { defaults, settings } from './config.js';
 import { presets } from './presets.js';
@@ -36,14 +37,11 @@ const readRows = (dir: string) =>
 const deterministic = ({ tokensPerSec: _t, elapsedSec: _e, ...rest }: Record<string, unknown>) => rest;
 
 describe('spans settings', () => {
-  it('the default study is the ends of T5 Tables 6-7: spans 1, 3, 10 at 15% and 50% at span 3, each once', () => {
+  it('the default study is the ends of T5 Table 7: spans 1, 3, 10 at 15%, each once', () => {
     const s = settings(defaults);
-    expect(s.map((x) => x.name)).toEqual([
-      'span 1 (i.i.d.), 15%',
-      'span 3, 15%',
-      'span 10, 15%',
-      'span 3, 50%',
-    ]);
+    expect(s.map((x) => x.name)).toEqual(['span 1 (i.i.d.), 15%', 'span 3, 15%', 'span 10, 15%']);
+    // The full preset is the whole of Tables 6-7: 5 span lengths and 3 more rates.
+    expect(settings(deepMerge(defaults, presets.full.overrides))).toHaveLength(8);
     expect(s.find((x) => x.name === 'span 3, 15%')?.group).toBe('both');
     expect(presets.default.overrides).toEqual({});
   });
