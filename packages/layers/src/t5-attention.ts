@@ -140,7 +140,9 @@ export class T5Attention {
 
   /**
    * x [B, T, C] -> [B, T, C]. Self-attention, or cross-attention when `memory` [B, S, C] is given.
-   * `bias` (broadcastable to [B, H, T, S]) is added to the scores: position bias and masks.
+   * `bias` (broadcastable to [B, H, T, S]) is added to the scores (the position bias);
+   * `keyPadding` [B, S] (1 keeps a key) and `causal` are applied inside the fused op, so a
+   * padding mask is never broadcast to [B, H, T, S].
    * No dropout on the output: the residual dropout belongs to the caller's sublayer.
    * The core (scores, bias, softmax, dropout, values, merged heads) is one fused op (runtime
    * ops.attentionCore) with scale 1: T5 folds 1/sqrt(dKV) into q's init.
@@ -148,7 +150,7 @@ export class T5Attention {
   apply(
     x: tf.Tensor3D,
     ctx: ForwardContext,
-    opts: { memory?: tf.Tensor3D; bias?: tf.Tensor } = {},
+    opts: { memory?: tf.Tensor3D; bias?: tf.Tensor; keyPadding?: tf.Tensor2D; causal?: boolean } = {},
   ): tf.Tensor3D {
     return tf.tidy(() => {
       const [B, T] = x.shape;
@@ -170,7 +172,14 @@ export class T5Attention {
           k: this.k.apply(kv) as tf.Tensor3D, // [B, S, H*D]
           v: this.v.apply(kv) as tf.Tensor3D,
         },
-        { numHeads: H, scale: 1, bias, dropout: dropoutDraw(this.cfg.dropout ?? 0, ctx) },
+        {
+          numHeads: H,
+          scale: 1,
+          bias,
+          keyPadding: opts.keyPadding,
+          causal: opts.causal,
+          dropout: dropoutDraw(this.cfg.dropout ?? 0, ctx),
+        },
       ); // [B, T, H*D]
       return this.o.apply(y) as tf.Tensor3D; // [B, T, C]
     });

@@ -14,11 +14,9 @@
  */
 
 import {
-  causalBias,
   dropout,
   type ForwardContext,
   inference,
-  keyPaddingBias,
   Linear,
   ParamStore,
   RMSNorm,
@@ -182,23 +180,34 @@ export class T5Block {
     this.ffNorm = new RMSNorm(store, `${prefix}.layer.${ffIndex}.layer_norm`, cfg.dModel, cfg.eps);
   }
 
-  /** x [B, T, C] -> [B, T, C]. selfBias: position bias + masks [1|B, H, T, T]; crossBias: encoder padding [B, 1, 1, S]. */
+  /**
+   * x [B, T, C] -> [B, T, C]. selfBias: the position bias [1, H, T, T]; selfPadding [B, T] (encoder)
+   * and causal (decoder) mask the self-attention; memoryPadding [B, S] masks the cross-attention.
+   */
   apply(
     x: tf.Tensor3D,
     ctx: ForwardContext,
-    opts: { selfBias: tf.Tensor; memory?: tf.Tensor3D; crossBias?: tf.Tensor },
+    opts: {
+      selfBias: tf.Tensor;
+      selfPadding?: tf.Tensor2D;
+      causal?: boolean;
+      memory?: tf.Tensor3D;
+      memoryPadding?: tf.Tensor2D;
+    },
   ): tf.Tensor3D {
     return tf.tidy(() => {
       const rate = this.cfg.dropout;
-      let h = tf.add(
-        x,
-        dropout(this.selfAttn.apply(this.selfNorm.apply(x), ctx, { bias: opts.selfBias }), rate, ctx),
-      ) as tf.Tensor3D;
+      const self = this.selfAttn.apply(this.selfNorm.apply(x), ctx, {
+        bias: opts.selfBias,
+        keyPadding: opts.selfPadding,
+        causal: opts.causal,
+      });
+      let h = tf.add(x, dropout(self, rate, ctx)) as tf.Tensor3D;
       if (this.crossAttn && this.crossNorm) {
         if (!opts.memory) throw new Error('a T5 decoder block needs the encoder output');
         const cross = this.crossAttn.apply(this.crossNorm.apply(h), ctx, {
           memory: opts.memory,
-          bias: opts.crossBias,
+          keyPadding: opts.memoryPadding,
         });
         h = tf.add(h, dropout(cross, rate, ctx)) as tf.Tensor3D;
       }
@@ -238,12 +247,19 @@ export class T5Stack {
   ): tf.Tensor3D {
     return tf.tidy(() => {
       const T = embedded.shape[1];
-      let selfBias: tf.Tensor = this.blocks[0].selfAttn.positionBias(T, T); // [1, H, T, T], shared by every block
-      if (this.prefix === 'decoder') selfBias = tf.add(selfBias, causalBias(T));
-      if (opts.mask) selfBias = tf.add(selfBias, keyPaddingBias(opts.mask)); // [B, H, T, T]
-      const crossBias = opts.memoryMask ? keyPaddingBias(opts.memoryMask) : undefined; // [B, 1, 1, S]
+      // The position bias [1, H, T, T], shared by every block; the causal and padding masks are
+      // applied inside the fused attention (never materialised as [B, H, T, T] biases).
+      const selfBias = this.blocks[0].selfAttn.positionBias(T, T);
+      const f32 = (m?: tf.Tensor2D) =>
+        m && m.dtype !== 'float32' ? (tf.cast(m, 'float32') as tf.Tensor2D) : m;
+      const masks = {
+        selfPadding: f32(opts.mask), // cast once here, not in every block
+        causal: this.prefix === 'decoder',
+        memory: opts.memory,
+        memoryPadding: f32(opts.memoryMask),
+      };
       let h = dropout(embedded, this.cfg.dropout, ctx);
-      for (const block of this.blocks) h = block.apply(h, ctx, { selfBias, memory: opts.memory, crossBias }); // [B, T, C]
+      for (const block of this.blocks) h = block.apply(h, ctx, { selfBias, ...masks }); // [B, T, C]
       return dropout(this.finalNorm.apply(h), this.cfg.dropout, ctx);
     });
   }
