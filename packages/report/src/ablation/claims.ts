@@ -8,7 +8,7 @@
 import { judge, type PairedTest, pairedBootstrap, type Verdict } from '@pretrain-lab/experiment/paired';
 import type { AblationSummary, EvalSpec } from '@pretrain-lab/experiment/schema';
 import { fmtDiff } from '../compare.js';
-import { type Cell, cellLabel, cellRows, gridCells, hasRows } from './summary.js';
+import { type Cell, cellLabel, cellRows, gridCells, hasRows, sameCell } from './summary.js';
 
 /**
  * 'notLess' is a non-inferiority claim ("beats or matches"): A is not worse than B by more than
@@ -129,7 +129,9 @@ export function judgeClaim(s: AblationSummary, claim: Claim, cache: TestCache = 
     };
   const cells: CellVerdict[] = [];
   const untested: ClaimResult['untested'] = [];
-  for (const c of gridCells(s).filter((x) => inFilter(x, claim))) {
+  // The cells the run evaluated (a task may not take every evaluation: no probe on generation).
+  const evaluated = (c: Cell) => s.results.some((r) => sameCell(r, c));
+  for (const c of gridCells(s).filter((x) => inFilter(x, claim) && evaluated(x))) {
     const r = testCell(s, claim, c, cache);
     if (typeof r === 'string') untested.push({ cell: c, reason: r });
     else {
