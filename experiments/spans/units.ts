@@ -173,7 +173,7 @@ export async function pretrainT5(
     chunks,
     p.batchSize,
     seed,
-    `chunks of ${tokensLength} training tokens (corpus '${cfg.corpus}')`,
+    `chunks of ${tokensLength} training tokens (corpus '${cfg.corpus}', ${streams.train.length} tokens)`,
   );
   const source = {
     next: (): Seq2SeqBatch => {

@@ -149,6 +149,19 @@ export async function runAblation<M, V extends { name: string }, T extends { nam
         trainExamples: spec.trainExamples,
         ...out,
       };
+      // A tidy test row too (metrics.jsonl and TensorBoard's test/<metric>), before the ledger
+      // records the unit, so a rewind drops it with the rest of an unfinished attempt.
+      ctx.metrics.append({
+        model: label,
+        phase: spec.method,
+        split: 'test',
+        variant,
+        seed,
+        task: task.name,
+        trainExamples: spec.trainExamples,
+        step: 0,
+        ...record.scores,
+      });
       ledger.finish(id, (s) => s.results.push(record));
       tick('eval', `${label}: ${record.metric} ${(record.score * 100).toFixed(1)}`);
     }
