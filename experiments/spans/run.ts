@@ -12,7 +12,8 @@ import { taskInputDocuments } from '@pretrain-lab/tasks';
 import { loadCheckpoint } from '@pretrain-lab/train';
 import { BASELINE, type SpansConfig, type SpanVariant, settings } from './config.js';
 import { corpusSplits, encodeTextTask, runTokenizer, type TextTask, tokenStream } from './data.js';
-import { evaluateT5, pretrainT5, type UnitContext } from './units.js';
+import { evaluateT5 } from './evaluate.js';
+import { pretrainT5, type UnitContext } from './units.js';
 
 export async function runSpans(cfg: SpansConfig, ctx: ExperimentContext): Promise<void> {
   const dir = ctx.run.dir;
