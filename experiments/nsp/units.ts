@@ -13,7 +13,13 @@ import {
   type PretrainOutcome,
 } from '@pretrain-lab/experiment';
 import type { BERT } from '@pretrain-lab/models';
-import { type BertExample, formatHasPairLabel, type MlmOptions, maskBatch } from '@pretrain-lab/objectives';
+import {
+  type BertExample,
+  formatHasPairLabel,
+  type MlmOptions,
+  maskBatch,
+  pairObjective,
+} from '@pretrain-lab/objectives';
 import { accuracy, macroF1 } from '@pretrain-lab/tasks';
 import { linearProbe, type MetricsWriter, type ProgressBar, train } from '@pretrain-lab/train';
 import * as tf from '@tensorflow/tfjs';
@@ -150,7 +156,7 @@ export async function pretrainBert(
     rowExtra: { phase: 'pretrain', variant: v.name, seed },
     checkpointDir: unit.checkpointDir,
     resume: true,
-    runConfig: { experiment: 'nsp', variant: v.name, seed },
+    runConfig: { experiment: 'nsp', variant: v.name, seed, pairObjective: pairObjective(v.format) },
     extraFiles: u.extraFiles,
     progress: u.progress,
   });

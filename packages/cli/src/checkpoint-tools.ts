@@ -127,6 +127,10 @@ export async function exportCommand(
   const tokenizerJSON = fs.readFileSync(path.join(checkpoint, 'tokenizer.json'), 'utf8');
   if (loaded.kind === 'bert') {
     const { config, tokenizer } = loaded;
+    if (loaded.ck.state.runConfig?.pairObjective === 'sop')
+      throw new UserError(
+        "this BERT checkpoint's pair head was trained for sentence-order prediction (ALBERT's SOP: in order vs swapped), which Hugging Face's BertForPreTraining reads as next-sentence prediction; export refused rather than mislabel it",
+      );
     tensors = hfBERTTensors(loaded.ck.weights, config);
     files = {
       'config.json': hfBERTConfig(config, tokenizer.specialTokens['[PAD]'] ?? 0),

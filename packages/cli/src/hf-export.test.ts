@@ -162,7 +162,7 @@ afterAll(() => {
 function variant(
   src: string,
   name: string,
-  opts: { sharp?: boolean; modelConfig?: Record<string, unknown> },
+  opts: { sharp?: boolean; modelConfig?: Record<string, unknown>; runConfig?: Record<string, unknown> },
 ) {
   const dir = path.join(tmp, name);
   const ck = loadCheckpoint(src);
@@ -173,7 +173,7 @@ function variant(
       step: ck.state.step,
       trainer: ck.state.trainer,
       modelConfig: { ...ck.state.modelConfig, ...opts.modelConfig },
-      runConfig: ck.state.runConfig,
+      runConfig: { ...ck.state.runConfig, ...opts.runConfig },
     },
     extraFiles: { 'tokenizer.json': fs.readFileSync(path.join(src, 'tokenizer.json'), 'utf8') },
   });
@@ -363,6 +363,16 @@ describe.concurrent('BERT and T5 in Hugging Face layout', () => {
     const line = userError(await lab('export', dir, '--format', 'hf', '--out', out));
     expect(line).toMatch(/pre-norm/);
     expect(line).toMatch(/post-norm/);
+    expect(fs.existsSync(out)).toBe(false);
+  });
+
+  it('a BERT whose pair head learned sentence order (SOP) is refused: HF would read it as NSP', async ({
+    expect,
+  }) => {
+    const dir = variant(bertNsp, 'bert-sop', { runConfig: { pairObjective: 'sop' } });
+    const out = path.join(tmp, 'hf-sop');
+    const line = userError(await lab('export', dir, '--format', 'hf', '--out', out));
+    expect(line).toMatch(/sentence-order prediction/);
     expect(fs.existsSync(out)).toBe(false);
   });
 
