@@ -7,17 +7,14 @@
  * trained (near-uniform outputs hide a wrong transpose), so each is also checked on a copy
  * with sharp O(1) weights. Skipped with a printed reason where no python imports torch.
  */
-import { type SpawnOptions, spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { loadCheckpoint, readSafetensors, saveCheckpoint, writeSafetensors } from '@pretrain-lab/train';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BIN, lab, ok, once, ROOT, run, TSX, userError } from './cli-testing.js';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-const TSX = path.join(ROOT, 'node_modules', '.bin', 'tsx');
-const BIN = path.join(ROOT, 'packages', 'cli', 'src', 'bin.ts');
 const CHECK_BERT = path.join(ROOT, 'tools', 'reference', 'check_hf_export_bert.py');
 const CHECK_T5 = path.join(ROOT, 'tools', 'reference', 'check_hf_export_t5.py');
 const TEXT = 'Call me Ishmael.';
@@ -39,55 +36,6 @@ const PYTHON = pythonWithTorch();
 const TORCH_SKIP = PYTHON ? '' : ' [skipped: no python3 imports torch and numpy; install python3-torch]';
 if (!PYTHON) console.log(`hf-export.test.ts: torch checks${TORCH_SKIP}`);
 const torchIt = PYTHON ? it : it.skip;
-
-interface Result {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function run(cmd: string, args: string[], opts: SpawnOptions = {}, timeoutMs = 60_000): Promise<Result> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd: ROOT, env: { ...process.env, FORCE_COLOR: '0' }, ...opts });
-    let stdout = '';
-    let stderr = '';
-    child.stdout?.setEncoding('utf8').on('data', (s: string) => (stdout += s));
-    child.stderr?.setEncoding('utf8').on('data', (s: string) => (stderr += s));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('error', (e) => {
-      clearTimeout(timer);
-      reject(e);
-    });
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
-
-const lab = (...args: string[]) => run(TSX, [BIN, ...args]);
-
-function ok(r: Result): string {
-  if (r.code !== 0) throw new Error(`exit ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
-  return r.stdout;
-}
-
-/** A user error: exit 2 and exactly one stderr line, `error: ...`. Returns that line. */
-function userError(r: Result): string {
-  expect(r.code, r.stderr).toBe(2);
-  const lines = r.stderr.split('\n').filter((l) => l.length > 0);
-  expect(lines, r.stderr).toHaveLength(1);
-  expect(lines[0]).toMatch(/^error: /);
-  return lines[0];
-}
-
-function once<T>(f: () => Promise<T>): () => Promise<T> {
-  let p: Promise<T> | undefined;
-  return () => {
-    p ??= f();
-    return p;
-  };
-}
 
 const maxAbsDiff = (a: number[], b: number[]) => {
   expect(b).toHaveLength(a.length);
