@@ -5,7 +5,7 @@
  * on every task by full fine-tuning and by a frozen-encoder linear probe at several
  * training-set sizes, beside a randomly initialised encoder, with seeds paired across rows.
  */
-import type { EvalSpec } from '@pretrain-lab/experiment';
+import type { EvalSpec, FinetuneSettings, PretrainSettings } from '@pretrain-lab/experiment';
 import { INPUT_FORMATS, type InputFormat } from '@pretrain-lab/objectives';
 import { UserError } from '@pretrain-lab/runtime';
 
@@ -35,7 +35,7 @@ export interface NspConfig {
   variants: NspVariant[];
   /** Evaluate a randomly initialised encoder too (the no-pretraining row). */
   baseline: boolean;
-  pretrain: {
+  pretrain: PretrainSettings & {
     /** Training documents pretrained on (a seeded choice shared by every row; 0 = all). */
     documents: number;
     /**
@@ -46,32 +46,16 @@ export interface NspConfig {
     /** Real (non-padding) tokens each variant trains on: the same budget for every format. */
     tokens: number;
     batchSize: number;
-    lr: number;
-    minLrRatio: number;
     warmupFraction: number;
-    weightDecay: number;
-    beta1: number;
-    beta2: number;
-    eps: number;
     /** Static masking keeps this many fixed masks per sequence (RoBERTa: 10 over 40 epochs). */
     staticCopies: number;
-    evalEvery: number;
     evalExamples: number;
-    logEvery: number;
-    checkpointEvery: number;
   };
   /** Evaluations of every row on every task: method x labelled training-set size. */
   evals: EvalSpec[];
-  finetune: {
+  finetune: FinetuneSettings & {
     tasks: string[];
-    steps: number;
     batchSize: number;
-    lr: number;
-    warmupFraction: number;
-    weightDecay: number;
-    beta1: number;
-    beta2: number;
-    eps: number;
     maxTestExamples: number;
   };
   probe: { steps: number; lr: number; l2: number };

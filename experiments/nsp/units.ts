@@ -11,6 +11,7 @@ import {
   type EvalQuery,
   finetuneLoop,
   type PretrainOutcome,
+  pretrainLoop,
 } from '@pretrain-lab/experiment';
 import type { BERT } from '@pretrain-lab/models';
 import {
@@ -141,17 +142,7 @@ export async function pretrainBert(
     evalSets: { val: () => valBatches },
     tokensIn: realTokens,
     weightOf: (b) => b.rows,
-    cfg: {
-      steps,
-      lr: p.lr,
-      minLr: p.lr * p.minLrRatio,
-      warmupSteps: Math.max(1, Math.round(p.warmupFraction * steps)),
-      adamw: { beta1: p.beta1, beta2: p.beta2, eps: p.eps, weightDecay: p.weightDecay, gradClip: 1.0 },
-      evalEvery: p.evalEvery,
-      logEvery: p.logEvery,
-      checkpointEvery: p.checkpointEvery,
-      seed,
-    },
+    cfg: pretrainLoop(p, { steps, warmupSteps: Math.max(1, Math.round(p.warmupFraction * steps)), seed }),
     metrics: u.metrics,
     rowExtra: { phase: 'pretrain', variant: v.name, seed },
     checkpointDir: unit.checkpointDir,

@@ -4,7 +4,7 @@
  * the same number of input tokens, then fine-tuned text to text on every task at one or more
  * training-set sizes, beside a randomly initialised model, with seeds paired across rows.
  */
-import type { EvalSpec } from '@pretrain-lab/experiment';
+import type { EvalSpec, FinetuneSettings, PretrainSettings } from '@pretrain-lab/experiment';
 import { UserError } from '@pretrain-lab/runtime';
 
 export interface SpanSetting {
@@ -28,7 +28,7 @@ export interface SpansConfig {
   rateSpan: number;
   /** Evaluate a randomly initialised model too (the no-pretraining row). */
   baseline: boolean;
-  pretrain: {
+  pretrain: PretrainSettings & {
     /**
      * Self-pretraining (Krishna et al. 2023): these tasks' unlabelled training inputs join the
      * pretraining stream, each cut to its first `maxWords` words.
@@ -39,17 +39,8 @@ export interface SpansConfig {
     /** The same for every setting, so every setting sees the same number of input tokens. */
     steps: number;
     batchSize: number;
-    lr: number;
-    minLrRatio: number;
     warmupSteps: number;
-    weightDecay: number;
-    beta1: number;
-    beta2: number;
-    eps: number;
-    evalEvery: number;
     evalExamples: number;
-    logEvery: number;
-    checkpointEvery: number;
   };
   /**
    * Evaluations of every row: full text-to-text fine-tuning at a labelled training-set size, and
@@ -57,16 +48,9 @@ export interface SpansConfig {
    */
   evals: EvalSpec[];
   probe: { steps: number; lr: number; l2: number };
-  finetune: {
+  finetune: FinetuneSettings & {
     tasks: string[];
-    steps: number;
     batchSize: number;
-    lr: number;
-    warmupFraction: number;
-    weightDecay: number;
-    beta1: number;
-    beta2: number;
-    eps: number;
     maxInputLength: number;
     /** Generation targets are cut to this many tokens (with </s>); labels take what they need. */
     maxTargetLength: number;

@@ -4,7 +4,7 @@
  * (packages/experiment/src/schema.ts). Evaluations are in evaluate.ts, batches in batches.ts.
  */
 import { IndexStream } from '@pretrain-lab/data';
-import type { PretrainOutcome } from '@pretrain-lab/experiment';
+import { type PretrainOutcome, pretrainLoop } from '@pretrain-lab/experiment';
 import type { T5, T5Config } from '@pretrain-lab/models';
 import { randomSpansHelper, spanCorruption } from '@pretrain-lab/objectives';
 import { Rng } from '@pretrain-lab/runtime';
@@ -90,17 +90,7 @@ export async function pretrainT5(
     evalSets: { val: () => valBatches },
     tokensIn: (b) => b.rows * b.inLen,
     weightOf: (b) => b.rows,
-    cfg: {
-      steps: p.steps,
-      lr: p.lr,
-      minLr: p.lr * p.minLrRatio,
-      warmupSteps: p.warmupSteps,
-      adamw: { beta1: p.beta1, beta2: p.beta2, eps: p.eps, weightDecay: p.weightDecay, gradClip: 1.0 },
-      evalEvery: p.evalEvery,
-      logEvery: p.logEvery,
-      checkpointEvery: p.checkpointEvery,
-      seed,
-    },
+    cfg: pretrainLoop(p, { steps: p.steps, warmupSteps: p.warmupSteps, seed }),
     metrics: u.metrics,
     rowExtra: { phase: 'pretrain', variant: s.name, seed, meanSpan: s.meanSpan, rate: s.rate },
     checkpointDir: unit.checkpointDir,
