@@ -13,6 +13,7 @@ import {
   type PretrainOutcome,
   pretrainLoop,
 } from '@pretrain-lab/experiment';
+import { maskedMean } from '@pretrain-lab/layers';
 import type { BERT } from '@pretrain-lab/models';
 import {
   type BertExample,
@@ -21,7 +22,7 @@ import {
   maskBatch,
   pairObjective,
 } from '@pretrain-lab/objectives';
-import { accuracy, macroF1 } from '@pretrain-lab/tasks';
+import { classificationScores } from '@pretrain-lab/tasks';
 import { linearProbe, type MetricsWriter, type ProgressBar, train } from '@pretrain-lab/train';
 import * as tf from '@tensorflow/tfjs';
 import type { NspConfig, NspVariant } from './config.js';
@@ -174,9 +175,7 @@ async function meanPooled(model: BERT, examples: readonly BertExample[], T: numb
     const b = gatherRows(examples, range(s, Math.min(64, examples.length - s)), T);
     const f = tf.tidy(() => {
       const t = tensors(b, T);
-      const h = model.encode(t.inputIds, t.tokenTypeIds, t.attentionMask); // [B, T, C]
-      const w = tf.expandDims(tf.cast(t.attentionMask, 'float32'), -1); // [B, T, 1]
-      return tf.div(tf.sum(tf.mul(h, w), 1), tf.sum(w, 1)); // [B, C]
+      return maskedMean(model.encode(t.inputIds, t.tokenTypeIds, t.attentionMask), t.attentionMask); // [B, C]
     });
     out.set((await f.data()) as Float32Array, s * C);
     f.dispose();
@@ -192,13 +191,12 @@ function classificationOutcome(
 ): EvalOutcome {
   const gold = Array.from(task.test.labels, (l) => task.labels[l]);
   const pred = Array.from(predicted, (l) => task.labels[l]);
-  const perExample = gold.map((g, i) => (g === pred[i] ? 1 : 0));
-  const acc = accuracy(gold, pred);
+  const { perExample, accuracy, macroF1 } = classificationScores(gold, pred);
   return {
     status,
     metric: 'accuracy',
-    score: acc,
-    scores: { accuracy: acc, macroF1: macroF1(gold, pred) },
+    score: accuracy,
+    scores: { accuracy, macroF1 },
     perExample,
     trainLoss,
   };

@@ -4,9 +4,10 @@
  * decoding of the test inputs; each returns the ablation schema's row with per-example scores.
  */
 import { type EvalOutcome, type EvalQuery, finetuneLoop } from '@pretrain-lab/experiment';
+import { maskedMean } from '@pretrain-lab/layers';
 import { T5 } from '@pretrain-lab/models';
 import { UserError } from '@pretrain-lab/runtime';
-import { accuracy, casedTokenize, exactMatch, macroF1, rougeLPerExample } from '@pretrain-lab/tasks';
+import { casedTokenize, classificationScores, exactMatch, rougeLPerExample } from '@pretrain-lab/tasks';
 import { linearProbe, train } from '@pretrain-lab/train';
 import * as tf from '@tensorflow/tfjs';
 import { collate, LengthGroupedBatches, lossOf, mean, PAD, type Seq2SeqBatch } from './batches.js';
@@ -48,12 +49,8 @@ function scoresOf(
   pred: string[],
 ): Pick<EvalOutcome, 'metric' | 'perExample' | 'scores'> {
   if (task.metric === 'accuracy') {
-    const perExample = gold.map((g, i) => (g === pred[i] ? 1 : 0));
-    return {
-      metric: 'accuracy',
-      perExample,
-      scores: { accuracy: accuracy(gold, pred), macroF1: macroF1(gold, pred) },
-    };
+    const { perExample, accuracy, macroF1 } = classificationScores(gold, pred);
+    return { metric: 'accuracy', perExample, scores: { accuracy, macroF1 } };
   }
   if (task.metric === 'exactMatch') {
     // rouge-score's default tokenizer drops case and punctuation, so it would score a copy of the
@@ -94,9 +91,7 @@ async function probeT5(u: UnitContext, model: T5, q: EvalQuery<TextTask>): Promi
       const f = tf.tidy(() => {
         const ids = tf.tensor2d(b.inputIds, [b.rows, b.inLen], 'int32');
         const mask = tf.tensor2d(b.attentionMask, [b.rows, b.inLen], 'int32');
-        const h = model.encode(ids, mask); // [B, S, C]
-        const w = tf.expandDims(tf.cast(mask, 'float32'), -1); // [B, S, 1]
-        return tf.div(tf.sum(tf.mul(h, w), 1), tf.sum(w, 1)); // [B, C]
+        return maskedMean(model.encode(ids, mask), mask); // [B, C]
       });
       out.set((await f.data()) as Float32Array, s * C);
       f.dispose();
@@ -111,14 +106,13 @@ async function probeT5(u: UnitContext, model: T5, q: EvalQuery<TextTask>): Promi
   );
   const gold = task.test.targets;
   const pred = Array.from(r.predicted, (i) => task.labels[i]);
-  const perExample = gold.map((g, i) => (g === pred[i] ? 1 : 0));
-  const acc = mean(perExample);
-  u.progress.done(`${q.label}: probe accuracy ${(acc * 100).toFixed(1)}%`);
+  const { perExample, accuracy, macroF1 } = classificationScores(gold, pred);
+  u.progress.done(`${q.label}: probe accuracy ${(accuracy * 100).toFixed(1)}%`);
   return {
     status: 'completed',
     metric: 'accuracy',
-    score: acc,
-    scores: { accuracy: acc, macroF1: macroF1(gold, pred) },
+    score: accuracy,
+    scores: { accuracy, macroF1 },
     perExample,
     trainLoss: r.trainLoss,
   };

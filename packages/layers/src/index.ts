@@ -6,5 +6,6 @@ export * from './feedforward.js';
 export * from './linear.js';
 export * from './norm.js';
 export * from './params.js';
+export * from './pooling.js';
 export * from './rmsnorm.js';
 export * from './t5-attention.js';

@@ -40,6 +40,7 @@ export {
   type ConfusionMatrix,
   casedTokenize,
   classificationReport,
+  classificationScores,
   confusionMatrix,
   exactMatch,
   lcsLength,

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   accuracy,
   casedTokenize,
+  classificationScores,
   confusionMatrix,
   exactMatch,
   lcsLength,
@@ -145,5 +146,18 @@ describe('per-example scores', () => {
     expect(rouge('He left, then.', 'he left then', { tokenize: casedTokenize }).rougeL.fmeasure).toBe(
       cased[1],
     );
+  });
+});
+
+describe('classificationScores', () => {
+  it('gives 1 or 0 per example, with accuracy and macro-F1 as the functions compute them', () => {
+    const gold = ['a', 'b', 'b', 'c'];
+    const pred = ['a', 'b', 'c', 'c'];
+    expect(classificationScores(gold, pred)).toEqual({
+      perExample: [1, 1, 0, 1],
+      accuracy: accuracy(gold, pred),
+      macroF1: macroF1(gold, pred),
+    });
+    expect(() => classificationScores(gold, pred.slice(1))).toThrow();
   });
 });

@@ -19,6 +19,22 @@ export function accuracy(gold: readonly string[], predicted: readonly string[]):
   return right / gold.length;
 }
 
+/**
+ * What a classification evaluation records: 1 or 0 per example (correct or not, the scores a
+ * paired test resamples), accuracy and macro-F1.
+ */
+export function classificationScores(
+  gold: readonly string[],
+  predicted: readonly string[],
+): { perExample: number[]; accuracy: number; macroF1: number } {
+  checkLengths(gold, predicted);
+  return {
+    perExample: gold.map((g, i) => (g === predicted[i] ? 1 : 0)),
+    accuracy: accuracy(gold, predicted),
+    macroF1: macroF1(gold, predicted),
+  };
+}
+
 export interface ClassScore {
   label: string;
   precision: number;
