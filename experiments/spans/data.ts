@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { checkSplits, type Document, documentText, loadCorpus, splitDocuments } from '@pretrain-lab/data';
 import { Rng } from '@pretrain-lab/runtime';
-import { exactMatch, loadTaskOrSkip, nestedTrainingOrder, textToText } from '@pretrain-lab/tasks';
+import { exactMatch, FILL_BLANK, loadTaskOrSkip, nestedTrainingOrder, textToText } from '@pretrain-lab/tasks';
 import { loadTokenizer, saveTokenizer, UnigramTokenizer } from '@pretrain-lab/tokenizers';
 
 /** T5's task prefixes, in its style ("summarize:", "cola sentence:"). */
@@ -16,6 +16,7 @@ const PREFIX: Record<string, string> = {
   'brown-genre': 'classify genre',
   'brown-restore': 'restore',
   'brown-cloze': 'last word',
+  'brown-fill': 'fill',
   spam: 'classify spam',
   'spam-subject': 'subject',
   'kjv-web-paraphrase': 'paraphrase',
@@ -107,7 +108,9 @@ export function encodeTextTask(
       .sort((a, b) => a - b)
       .map((i) => t2t.test[i]);
   }
-  const input = (s: string) => withEos(tok.encode(s), opts.maxInputLength, tok.eosId);
+  // brown-fill's blank is T5's: the first sentinel, as in span corruption's inputs.
+  const blank = (s: string) => (name === 'brown-fill' ? s.replace(FILL_BLANK, tok.idToToken(tok.sentinelId(0))!) : s);
+  const input = (s: string) => withEos(tok.encode(blank(s)), opts.maxInputLength, tok.eosId);
   let ceiling: number | null = null;
   if (kind === 'generation') {
     const gold = test.map((e) => e.target);
@@ -120,7 +123,7 @@ export function encodeTextTask(
     metric:
       kind === 'classification'
         ? 'accuracy'
-        : name === 'brown-restore' || name === 'brown-cloze'
+        : name === 'brown-restore' || name === 'brown-cloze' || name === 'brown-fill'
           ? 'exactMatch'
           : 'rougeL',
     labels: task.labels,

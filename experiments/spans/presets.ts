@@ -30,7 +30,7 @@ export const presets: Record<string, Preset<SpansConfig>> = {
       ],
       probe: { steps: 20 },
       finetune: {
-        tasks: ['spam', 'brown-cloze'],
+        tasks: ['spam', 'brown-fill'],
         steps: 3,
         batchSize: 4,
         maxInputLength: 24,
@@ -41,7 +41,7 @@ export const presets: Record<string, Preset<SpansConfig>> = {
   },
   default: {
     reason:
-      'the committed run: 3 settings (span i.i.d., 3, 10 at 15%) x 2 seeds + the no-pretraining row, pretrained on Brown + the spam inputs, probed and fine-tuned on brown-genre and spam, fine-tuned on brown-cloze; about 35 minutes on 2 cores with the native kernels (timings in config.ts)',
+      'the committed run: 3 settings (span i.i.d., 3, 10 at 15%) x 3 seeds + the no-pretraining row, pretrained on Brown + the spam inputs, probed and fine-tuned on brown-genre and spam, fine-tuned on brown-fill; about 40 minutes on 2 cores with the native kernels (timings in config.ts)',
     overrides: {},
   },
   full: {

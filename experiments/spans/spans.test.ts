@@ -63,7 +63,7 @@ describe('pnpm exp spans --preset smoke', () => {
     ]);
     expect(summary.tasks.map((t) => [t.name, t.kind, t.metric])).toEqual([
       ['spam', 'classification', 'accuracy'],
-      ['brown-cloze', 'generation', 'exactMatch'],
+      ['brown-fill', 'generation', 'exactMatch'],
     ]);
 
     // Longer spans at the same rate give shorter targets; a higher rate gives longer ones.
@@ -87,7 +87,7 @@ describe('pnpm exp spans --preset smoke', () => {
     // One row per (variant, task, evaluation); no frozen probe on the generation task. Per-example
     // scores in test order, the headline their mean.
     expect(summary.results.map((r) => `${r.task} ${r.method}`)).toEqual(
-      Array(4).fill(['spam probe', 'spam finetune', 'brown-cloze finetune']).flat(),
+      Array(4).fill(['spam probe', 'spam finetune', 'brown-fill finetune']).flat(),
     );
     for (const row of summary.results) {
       const task = summary.tasks.find((t) => t.name === row.task)!;
@@ -96,9 +96,14 @@ describe('pnpm exp spans --preset smoke', () => {
       expect(row.perExample).toHaveLength(task.testExamples);
       expect(row.score).toBeCloseTo(row.perExample.reduce((a, x) => a + x, 0) / row.perExample.length, 12);
       if (row.method === 'finetune') expect(row.examples).toHaveLength(3);
-      if (row.task === 'brown-cloze') {
+      if (row.task === 'brown-fill') {
         expect(Object.keys(row.scores).sort()).toEqual(['exactMatch', 'rougeL']);
         expect(row.examples![0].target).toMatch(/^[a-z]+$/); // one lowercase word
+      } else if (row.method === 'finetune') {
+        // Rank classification is the headline; greedy decoding's accuracy is kept beside it.
+        expect(Object.keys(row.scores).sort()).toEqual(['accuracy', 'greedyAccuracy', 'macroF1']);
+        expect(row.examples![0].prediction).toMatch(/ \(greedy: .*\)$/);
+        expect(row.examples![0].prediction.split(' (greedy')[0]).toMatch(/^(spam|ham)$/);
       } else expect(Object.keys(row.scores).sort()).toEqual(['accuracy', 'macroF1']);
     }
     expect(readJSON(path.join(out, 'run.json')).status).toBe('completed');

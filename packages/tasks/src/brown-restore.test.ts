@@ -1,8 +1,11 @@
 import { loadCorpus, splitDocuments } from '@pretrain-lab/data';
+import { Rng } from '@pretrain-lab/runtime/rng';
 import { describe, expect, it } from 'vitest';
 import {
   BROWN_RESTORE_DEFAULTS,
   clozePair,
+  FILL_BLANK,
+  fillPair,
   loadBrownRestore,
   restorePair,
   stripCaseAndPunctuation,
@@ -165,5 +168,46 @@ describe('brown-cloze', () => {
     }
     const trainDocs = new Set(task.train.map((e) => e.group));
     expect(task.test.some((e) => trainDocs.has(e.group))).toBe(false);
+  });
+});
+
+describe('brown-fill', () => {
+  const limits = { minWords: 3, maxWords: 26, long: 'skip' as const };
+  it('blanks one letters-only word, chosen by the seed, and asks for it', () => {
+    const e = fillPair('He paid 20,000 for it.', limits, new Rng(1))!;
+    const words = e.input.split(' ');
+    expect(words.filter((w) => w === FILL_BLANK)).toHaveLength(1);
+    const at = words.indexOf(FILL_BLANK);
+    const original = 'he paid 20 000 for it'.split(' ');
+    expect(e.target).toBe(original[at]);
+    expect(e.target).toMatch(/^[a-z]+$/);
+    expect([...words.slice(0, at), e.target, ...words.slice(at + 1)]).toEqual(original);
+    // Every letters-only word is chosen for some seed, and never a number.
+    const chosen = new Set(
+      Array.from({ length: 200 }, (_, s) => fillPair('He paid 20,000 for it.', limits, new Rng(s))!.target),
+    );
+    expect([...chosen].sort()).toEqual(['for', 'he', 'it', 'paid']);
+    expect(fillPair('It is 20,000.', { ...limits, minWords: 5 }, new Rng(1))).toBeNull();
+    expect(fillPair('20 000 300', limits, new Rng(1))).toBeNull();
+  });
+
+  it('is a held-out-document generation task, fixed by its seed', () => {
+    const task = loadTask('brown-fill', { seed: 1 });
+    expect(task.kind).toBe('generation');
+    expect(task.train.length).toBeGreaterThan(5000);
+    for (const e of task.test.slice(0, 50)) {
+      expect(e.text.split(' ').filter((w) => w === FILL_BLANK)).toHaveLength(1);
+      expect(e.label).toMatch(/^[a-z]+$/);
+    }
+    const trainDocs = new Set(task.train.map((e) => e.group));
+    expect(task.test.some((e) => trainDocs.has(e.group))).toBe(false);
+    const again = loadTask('brown-fill', { seed: 1 });
+    expect(again.test.slice(0, 20)).toEqual(task.test.slice(0, 20));
+    // "the" is the most frequent answer, well under a fifth of them: the no-context floor.
+    const counts = new Map<string, number>();
+    for (const e of task.test) counts.set(e.label, (counts.get(e.label) ?? 0) + 1);
+    const top = [...counts].sort((a, b) => b[1] - a[1])[0];
+    expect(top[0]).toBe('the');
+    expect(top[1] / task.test.length).toBeLessThan(0.2);
   });
 });

@@ -122,6 +122,43 @@ export function clozePair(
   return { input: words.slice(0, -1).join(' '), target, truncated: false };
 }
 
+/** The blank of brown-fill's inputs; an encoder-decoder may map it to its first sentinel (T5's blank). */
+export const FILL_BLANK = '___';
+
+/**
+ * brown-fill: one word of a Brown sentence blanked out, given the rest of the sentence on both
+ * sides (a fill-in-the-blank cloze, as in the textbook's figure of T5's objective): input the
+ * sentence lowercased without punctuation with the word replaced by FILL_BLANK, target that word.
+ * The blanked word is a seeded uniform choice among the sentence's letters-only words (the seed
+ * and the sentence's id fix it), so frequent function words come up as often as they occur; that
+ * is the floor a model without context reaches by always answering "the". Scored by exact match.
+ */
+export function fillPair(
+  sentence: string,
+  limits: { minWords: number; maxWords: number; long: 'skip' | 'truncate' },
+  rng: Rng,
+): { input: string; target: string; truncated: boolean } | null {
+  const words = stripCaseAndPunctuation(sentence).split(' ').filter(Boolean);
+  if (words.length < limits.minWords || words.length > limits.maxWords) return null;
+  const candidates = words.flatMap((w, i) => (/^[a-z]+$/.test(w) ? [i] : []));
+  if (candidates.length === 0) return null;
+  const at = candidates[rng.int(candidates.length)];
+  const input = [...words.slice(0, at), FILL_BLANK, ...words.slice(at + 1)].join(' ');
+  return { input, target: words[at], truncated: false };
+}
+
+export function loadBrownFill(options: BrownRestoreOptions): Task {
+  return loadBrownSentences(
+    options,
+    'brown-fill',
+    (sentence, limits, id) => fillPair(sentence, limits, Rng.derive(options.seed, `brown-fill/${id}`)),
+    [
+      `Brown corpus sentences: input the sentence lowercased without punctuation with one letters-only word (a seeded uniform choice) replaced by ${FILL_BLANK}; target that word`,
+      'score with exact match',
+    ],
+  );
+}
+
 export function loadBrownCloze(options: BrownRestoreOptions): Task {
   return loadBrownSentences(options, 'brown-cloze', clozePair, [
     'Brown corpus sentences: input the sentence lowercased without punctuation and without its last word; target the last word (letters only; sentences ending in a number are dropped)',
@@ -136,10 +173,16 @@ export function loadBrownRestore(options: BrownRestoreOptions): Task {
   ]);
 }
 
+type PairOf = (
+  sentence: string,
+  limits: { minWords: number; maxWords: number; long: 'skip' | 'truncate' },
+  id: string,
+) => { input: string; target: string; truncated: boolean } | null;
+
 function loadBrownSentences(
   options: BrownRestoreOptions,
   name: string,
-  pairOf: typeof restorePair,
+  pairOf: PairOf,
   about: [string, string],
 ): Task {
   const minWords = options.minWords ?? BROWN_RESTORE_DEFAULTS.minWords;
@@ -169,8 +212,9 @@ function loadBrownSentences(
       doc.paragraphs.forEach((sentences, p) => {
         sentences.forEach((sentence, i) => {
           total++;
-          const pair = pairOf(sentence, limits);
-          if (pair) pairs.push({ id: `${doc.id}/p${p}s${i}`, ...pair });
+          const id = `${doc.id}/p${p}s${i}`;
+          const pair = pairOf(sentence, limits, id);
+          if (pair) pairs.push({ id, ...pair });
           else if (inputWordCount(sentence) < minWords) short++;
           else tooLong++;
         });

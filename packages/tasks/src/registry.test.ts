@@ -11,12 +11,13 @@ describe('registry', () => {
       'brown-genre',
       'brown-restore',
       'brown-cloze',
+      'brown-fill',
       'spam',
       'spam-subject',
       'kjv-web-paraphrase',
     ]);
     expect(() => loadTask('sst2', { seed: 0 })).toThrow(
-      "unknown task 'sst2'; valid: brown-genre, brown-restore, brown-cloze, spam, spam-subject, kjv-web-paraphrase",
+      "unknown task 'sst2'; valid: brown-genre, brown-restore, brown-cloze, brown-fill, spam, spam-subject, kjv-web-paraphrase",
     );
   });
   it('loads brown-genre and its text-to-text view', () => {

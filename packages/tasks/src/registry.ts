@@ -3,7 +3,7 @@ import path from 'node:path';
 import { Rng } from '@pretrain-lab/runtime/rng';
 import { bibleUnavailableReason, loadKjvWebParaphrase } from './bible.js';
 import { loadBrownGenre } from './brown.js';
-import { loadBrownCloze, loadBrownRestore } from './brown-restore.js';
+import { loadBrownCloze, loadBrownFill, loadBrownRestore } from './brown-restore.js';
 import { loadJsonlTask, loadTsvTask, type TaskFiles } from './files.js';
 import { loadSpamTasks, type SpamOptions } from './spam.js';
 import { type Task, TaskFileError, type TaskKind, type TaskOptions, TaskUnavailableError } from './task.js';
@@ -36,6 +36,13 @@ const TASKS: readonly TaskInfo[] = [
     name: 'brown-cloze',
     kind: 'generation',
     description: 'Brown sentence without its last word -> that word (LAMBADA-style), split like pretraining',
+    unavailable: () => null,
+  },
+  {
+    name: 'brown-fill',
+    kind: 'generation',
+    description:
+      'Brown sentence with one word blanked out -> that word (fill in the blank), split like pretraining',
     unavailable: () => null,
   },
   {
@@ -82,6 +89,8 @@ export function loadTask(name: string, options: TaskOptions & Pick<SpamOptions, 
       return loadBrownRestore(options);
     case 'brown-cloze':
       return loadBrownCloze(options);
+    case 'brown-fill':
+      return loadBrownFill(options);
     case 'spam':
       return loadSpamTasks(options).spam;
     case 'spam-subject':
