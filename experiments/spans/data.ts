@@ -109,7 +109,8 @@ export function encodeTextTask(
       .map((i) => t2t.test[i]);
   }
   // brown-fill's blank is T5's: the first sentinel, as in span corruption's inputs.
-  const blank = (s: string) => (name === 'brown-fill' ? s.replace(FILL_BLANK, tok.idToToken(tok.sentinelId(0))!) : s);
+  const blank = (s: string) =>
+    name === 'brown-fill' ? s.replace(FILL_BLANK, tok.idToToken(tok.sentinelId(0))!) : s;
   const input = (s: string) => withEos(tok.encode(blank(s)), opts.maxInputLength, tok.eosId);
   let ceiling: number | null = null;
   if (kind === 'generation') {
