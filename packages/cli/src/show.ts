@@ -3,14 +3,30 @@
  * makes of a text, so a reader can see the textbook's figures. The text is split on
  * whitespace into a toy word vocabulary (one id per distinct word, in order of appearance),
  * so "I love this red car" shows as five tokens, as in the book; `--tokenizer FILE` uses a
- * trained tokenizer.json instead.
+ * trained tokenizer.json instead (show-vocab.ts). MLM, span corruption and causal LM are here;
+ * prefix LM, deshuffling, BART, ELECTRA and SpanBERT are in show-objectives.ts.
  */
-import fs from 'node:fs';
 import { causalLMExamples, IGNORE_INDEX, showMlm, showSpanCorruption } from '@pretrain-lab/objectives';
 import { UserError } from '@pretrain-lab/runtime';
-import { tokenizerFromJSON } from '@pretrain-lab/tokenizers';
+import { MORE_SHOWS } from './show-objectives.js';
+import { fileVocab, num, toyVocab, type Vocab } from './show-vocab.js';
 
-export const SHOW_OBJECTIVES = ['mlm', 'span-corruption', 'causal-lm'] as const;
+export const SHOW_OBJECTIVES = [
+  'mlm',
+  'span-corruption',
+  'causal-lm',
+  'prefix-lm',
+  'prefix-lm-decoder',
+  'deshuffle',
+  'bart-token-masking',
+  'bart-token-deletion',
+  'bart-text-infilling',
+  'bart-sentence-permutation',
+  'bart-document-rotation',
+  'bart',
+  'electra',
+  'spanbert',
+] as const;
 
 export interface ShowOptions {
   text: string;
@@ -22,67 +38,25 @@ export interface ShowOptions {
   tokenizer?: string;
 }
 
-interface Vocab {
-  ids: Int32Array;
-  token: (id: number) => string;
-  vocabSize: number;
-  /** Display ids for special tokens, beyond the word ids. */
-  special: Record<string, number>;
-}
-
-/** Word-level toy vocabulary: ids 0..W-1 for the distinct words, then the special tokens. */
-function toyVocab(text: string, specials: string[], extra = 0): Vocab {
-  const words = text.split(/\s+/).filter(Boolean);
-  if (words.length === 0) throw new UserError('--text is empty');
-  const index = new Map<string, number>();
-  for (const w of words) if (!index.has(w)) index.set(w, index.size);
-  const names = [...index.keys()];
-  const special: Record<string, number> = {};
-  for (const s of specials) special[s] = names.length + Object.keys(special).length;
-  const vocabSize = names.length + specials.length + extra;
-  const byId = [...names, ...specials];
-  return {
-    ids: Int32Array.from(words, (w) => index.get(w)!),
-    token: (id) => byId[id] ?? `<id ${id}>`,
-    vocabSize,
-    special,
-  };
-}
-
-function fileVocab(path: string, text: string): Vocab {
-  if (!fs.existsSync(path)) throw new UserError(`--tokenizer ${path}: no such file`);
-  const tok = tokenizerFromJSON(JSON.parse(fs.readFileSync(path, 'utf8')));
-  return {
-    ids: tok.encode(text),
-    token: (id) => tok.idToToken(id) ?? `<id ${id}>`,
-    vocabSize: tok.vocabSize,
-    special: { ...tok.specialTokens },
-  };
-}
-
-function num(
-  name: string,
-  v: string | undefined,
-  opts: { int?: boolean; min?: number; max?: number } = {},
-): number {
-  const n = Number(v);
-  if (
-    v === undefined ||
-    v.trim() === '' ||
-    !Number.isFinite(n) ||
-    (opts.int && !Number.isInteger(n)) ||
-    (opts.min !== undefined && n < opts.min) ||
-    (opts.max !== undefined && n > opts.max)
-  ) {
-    throw new UserError(
-      `--${name}: expected ${opts.int ? 'an integer' : 'a number'}${opts.min !== undefined ? ` >= ${opts.min}` : ''}${opts.max !== undefined ? ` <= ${opts.max}` : ''}, got '${v}'`,
-    );
-  }
-  return n;
-}
-
 export function show(objective: string, o: ShowOptions): { view: unknown; lines: string[] } {
+  if (!(SHOW_OBJECTIVES as readonly string[]).includes(objective))
+    throw new UserError(`unknown objective '${objective}'; valid: ${SHOW_OBJECTIVES.join(', ')}`);
   const seed = num('seed', o.seed, { int: true, min: 0 });
+  const more = MORE_SHOWS[objective];
+  if (more !== undefined) {
+    const vocab = (specials: string[]): Vocab => {
+      const v = o.tokenizer ? fileVocab(o.tokenizer, o.text) : toyVocab(o.text, specials);
+      if (v.ids.length === 0) throw new UserError('--text has no tokens');
+      return v;
+    };
+    return more({
+      objective,
+      vocab,
+      seed,
+      rate: () => num('rate', o.rate, { min: 0, max: 1 }),
+      meanSpan: () => num('mean-span', o.meanSpan, { min: 0.01, max: 100 }),
+    });
+  }
   if (objective === 'mlm') {
     const v = o.tokenizer ? fileVocab(o.tokenizer, o.text) : toyVocab(o.text, ['[MASK]']);
     const maskId = v.special['[MASK]'];
@@ -155,7 +129,7 @@ export function show(objective: string, o: ShowOptions): { view: unknown; lines:
     ];
     return { view, lines };
   }
-  throw new UserError(`unknown objective '${objective}'; valid: ${SHOW_OBJECTIVES.join(', ')}`);
+  throw new Error(`lab show: no view for '${objective}'`); // SHOW_OBJECTIVES and the views disagree
 }
 
 export async function showCommand(objective: string, o: ShowOptions): Promise<void> {

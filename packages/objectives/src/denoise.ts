@@ -13,7 +13,17 @@
  *   MASS-style             iidNoiseMask           noiseTokenToSentinel(id)   (none: the original tokens)
  *   noise permutation      either                 permuteNoiseTokens         (none: the original tokens)
  *
- * (BERT-style, with its random-token replacements, is mlm.ts.)
+ * and, beyond T5's Table 5 (each in its own file):
+ *
+ *   prefix LM (prefix-lm)  randomPrefixNoiseMask  dropNonnoiseTokens         dropNoiseTokens
+ *   deshuffling            allNoiseMask           permuteNoiseTokens         (none: the original tokens)
+ *   BART token masking     fixedCountNoiseMask    noiseTokenToSentinel(id)   (none: the original tokens)
+ *   BART token deletion    fixedCountNoiseMask    dropNoiseTokens            (none: the original tokens)
+ *   SpanBERT (spanbert)    spanBertNoiseMask      spanLevelReplacement       noiseTokenLabels (MLM labels)
+ *
+ * (BERT-style, with its random-token replacements, is mlm.ts. BART's text infilling, sentence
+ * permutation and document rotation, and ELECTRA's replaced-token labels, are no choice of a noise
+ * mask: bart-infilling.ts, sentence-permutation.ts, bart.ts and electra.ts say why.)
  *
  * Randomness: T5 gives each stage its own seed pair (seeds[:2], [2:4], [4:6]). Here one generator
  * is consumed in order, mask, then inputs, then targets. Stages that draw nothing (all of them but

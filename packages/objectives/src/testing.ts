@@ -1,4 +1,4 @@
-/** Test corpora for the objectives' tests (not exported from the package index). */
+/** Test corpora and statistics for the objectives' tests (not exported from the package index). */
 import { Rng } from '@pretrain-lab/runtime/rng';
 
 /**
@@ -31,3 +31,12 @@ export function tracedCorpus(
 export const docOf = (id: number): number => Math.floor((id - 10) / 10000);
 /** Its running index within that document. */
 export const posOf = (id: number): number => (id - 10) % 10000;
+
+/** [n] token ids 1..n, so that no token is 0 (a mask or pad id in the tests). */
+export const range = (n: number): Int32Array => Int32Array.from({ length: n }, (_, i) => i + 1);
+
+/**
+ * k standard errors of a binomial proportion p over n trials. The statistical tests allow 4 (two-sided
+ * p ~ 6e-5 per check) on a fixed set of seeds, so they are deterministic and still catch a wrong rate.
+ */
+export const sigmas = (k: number, p: number, n: number): number => k * Math.sqrt((p * (1 - p)) / n);
