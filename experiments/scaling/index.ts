@@ -1,5 +1,6 @@
 import type { Experiment } from '@pretrain-lab/experiment';
 import { defaults, type ScalingConfig, validate } from './config.js';
+import { scalingGrid } from './grid.js';
 import { presets } from './presets.js';
 import { runScaling } from './run.js';
 
@@ -11,4 +12,5 @@ export const experiment: Experiment<ScalingConfig> = {
   presets,
   validate,
   run: runScaling,
+  grid: scalingGrid,
 };

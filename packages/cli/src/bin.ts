@@ -18,7 +18,7 @@ async function main(): Promise<void> {
   program
     .command('exp')
     .description(
-      'run an experiment: pnpm exp <name> [--preset P] [--out DIR] [--resume DIR] [--key.path=value ...]',
+      'run an experiment: pnpm exp <name> [--preset P] [--out DIR] [--resume DIR] [--key.path=value ...]; many machines: --plan, --unit/--shard, --merge, --slurm, --k8s',
     )
     .argument('<name>', 'experiment name (scaling, ...)')
     .option('--preset <preset>', 'preset name (smoke, default, full)')
@@ -29,7 +29,39 @@ async function main(): Promise<void> {
       'auto, native (tfjs-wasm + native C++ kernels), wasm (+ AssemblyScript kernels), wasm-stock, cpu, tensorflow, tensorflow-gpu',
     )
     .option('--quiet', 'no progress output')
+    // Many machines (docs/distributed.md): the grid as units, workers, job arrays, merge.
+    .option('--plan', 'print the units (ids, stages, dependencies, FLOPs, minutes) and exit')
+    .option('--json', 'with --plan: print JSON; with --k8s: print the Jobs as JSON')
+    .option('--unit <ids...>', 'run only these units (ids or names) into the shared --out DIR')
+    .option('--shard <i/n>', 'run share i of n of every stage (or of --stage) into --out DIR')
+    .option('--stage <k>', 'with --shard or --plan: stage k only')
+    .option('--wait-deps <seconds>', "wait this long for other workers' units this one depends on", '0')
+    .option('--merge', 'merge the complete units of --out DIR into metrics.jsonl, summary.json, run.json')
+    .option('--slurm', 'write sbatch job arrays for the grid into DIR/slurm/ (with submit.sh)')
+    .option('--k8s', 'write Kubernetes Indexed Jobs for the grid into DIR/k8s/jobs.yaml')
+    .option('--tasks <n>', 'with --slurm/--k8s: array tasks per stage at most (default one per unit)')
+    .option('--partition <name>', 'with --slurm: the partition')
+    .option('--cpus-per-task <n>', 'with --slurm: cpus per task; with --k8s: the cpu request')
+    .option(
+      '--image <image>',
+      'with --k8s: the container image holding this repository',
+      'pretrain-lab:latest',
+    )
+    .option(
+      '--pvc <claim>',
+      'with --k8s: the PersistentVolumeClaim that holds run directories',
+      'pretrain-lab-runs',
+    )
+    .option('--mount <path>', 'with --k8s: where pods mount it', '/runs')
+    .option('--workdir <dir>', 'where the repository is on the nodes (default: here; /app in --k8s pods)')
     .action(async (name: string, opts) => {
+      const { gridCommand, isGridCommand } = await import('./exp-grid.js');
+      if (isGridCommand(opts)) {
+        if (opts.resume)
+          throw new UserError('--resume is for single-process runs; workers resume with --out DIR');
+        await gridCommand(name, opts, overrides);
+        return;
+      }
       const { runExperiment } = await import('./exp.js');
       await runExperiment(name, opts, overrides);
     });
@@ -121,13 +153,17 @@ async function main(): Promise<void> {
   program
     .command('show')
     .description(
-      'what an objective makes of a text: lab show <mlm|span-corruption|causal-lm> --text "..." --seed N',
+      'what an objective makes of a text: lab show <objective> --text "..." --seed N (mlm, span-corruption, causal-lm, prefix-lm, deshuffle, bart-*, electra, spanbert; an unknown name lists them all)',
     )
     .argument('<objective>')
     .requiredOption('--text <text>', 'the text')
     .option('--seed <n>', 'seed', '1')
-    .option('--mean-span <n>', 'span corruption: mean noise span length', '3')
-    .option('--rate <r>', 'span corruption: corruption rate', '0.15')
+    .option(
+      '--mean-span <n>',
+      'mean span length (span corruption) or Poisson lambda (BART text infilling)',
+      '3',
+    )
+    .option('--rate <r>', 'noise rate: span corruption, BART noising, SpanBERT masking budget', '0.15')
     .option('--length <n>', 'span corruption: use the first N tokens')
     .option('--tokenizer <file>', 'a tokenizer.json instead of the toy word vocabulary')
     .option('--json', 'print JSON')

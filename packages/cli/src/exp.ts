@@ -4,6 +4,7 @@ import path from 'node:path';
 import {
   applyOverrides,
   type Experiment,
+  isSharedRun,
   type Json,
   loadExperiment,
   newRunId,
@@ -58,6 +59,10 @@ export async function runExperiment(
     if (!fs.existsSync(path.join(dir, 'run.json')) || !fs.existsSync(path.join(dir, 'config.json'))) {
       throw new UserError(`--resume ${opts.resume}: not a run directory (no run.json and config.json there)`);
     }
+    if (isSharedRun(dir))
+      throw new UserError(
+        `${opts.resume} is a run of many workers; continue it with --out ${opts.resume} --shard/--unit, then --merge`,
+      );
     if (Object.keys(overrides).length > 0)
       throw new UserError('--resume continues a run with its recorded config; drop the overrides');
     const record = readJSON(path.join(dir, 'run.json'));

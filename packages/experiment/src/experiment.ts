@@ -11,6 +11,7 @@ import { type BackendInfo, UserError } from '@pretrain-lab/runtime';
 import type { MetricsWriter, ProgressBar } from '@pretrain-lab/train';
 import type { Json } from './overrides.js';
 import type { RunDir } from './runs.js';
+import type { UnitGrid } from './worker.js';
 
 export interface Preset<C> {
   reason: string;
@@ -45,6 +46,11 @@ export interface Experiment<C extends Json = Json> {
   /** Check types and ranges of a resolved config; throw UserError with one line. */
   validate(config: C): void;
   run(config: C, ctx: ExperimentContext): Promise<void>;
+  /**
+   * The grid as units for many workers (`--plan`, `--unit`, `--shard`, `--slurm`, `--k8s`,
+   * `--merge`; docs/distributed.md). Absent: the experiment runs in one process only.
+   */
+  grid?: UnitGrid<C>;
 }
 
 export function deepMerge<T>(base: T, patch: unknown): T {

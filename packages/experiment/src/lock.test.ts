@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { UserError } from '@pretrain-lab/runtime';
 import { afterAll, describe, expect, it } from 'vitest';
-import { holderAlive, LOCK_FILE, type LockHolder, RunLock } from './lock.js';
+import { holderAlive, LOCK_FILE, LockBusyError, type LockHolder, RunLock } from './lock.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'run-lock-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -71,5 +71,47 @@ describe('RunLock', () => {
     expect(() => RunLock.acquire(dir)).toThrow(
       /is locked by pid 4242 on elsewhere, since .*, which cannot be checked from here; if that process is gone, delete .*lock$/,
     );
+  });
+});
+
+describe('RunLock across hosts (unit locks of workers)', () => {
+  const touch = (dir: string, agoMs: number) => {
+    const t = new Date(Date.now() - agoMs);
+    fs.utimesSync(path.join(dir, LOCK_FILE), t, t);
+  };
+
+  it('takes over a lock of another host that nobody touched for staleAfterMs', () => {
+    const dir = dirFor('remote-stale');
+    writeHolder(dir, { pid: 4242, host: 'node-7' });
+    touch(dir, 5_000);
+    const lock = RunLock.acquire(dir, [], { staleAfterMs: 2_000 });
+    expect(holderIn(dir)).toMatchObject({ pid: process.pid, host: os.hostname() });
+    lock.release();
+  });
+
+  it('leaves a fresh lock of another host alone, with a LockBusyError naming the holder', () => {
+    const dir = dirFor('remote-fresh');
+    writeHolder(dir, { pid: 4242, host: 'node-7' });
+    touch(dir, 500);
+    let err: unknown;
+    try {
+      RunLock.acquire(dir, [], { staleAfterMs: 2_000 });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(LockBusyError);
+    expect(err).toBeInstanceOf(UserError);
+    expect((err as LockBusyError).holder).toMatchObject({ pid: 4242, host: 'node-7' });
+  });
+
+  it('keeps its own lock fresh while held (heartbeat), and stops when released', async () => {
+    const dir = dirFor('heartbeat');
+    const lock = RunLock.acquire(dir, [], { heartbeatMs: 20 });
+    touch(dir, 60_000);
+    await new Promise((r) => setTimeout(r, 120));
+    const age = Date.now() - fs.statSync(path.join(dir, LOCK_FILE)).mtimeMs;
+    expect(age).toBeLessThan(1_000);
+    lock.release();
+    expect(fs.existsSync(path.join(dir, LOCK_FILE))).toBe(false);
   });
 });

@@ -4,6 +4,12 @@
  * while the first is alive fails with one line naming the holder. A lock left by a process that
  * died (kill -9, a crash) on this host is stale and taken over; the pid's start time is recorded
  * too where /proc has it, so a pid reused by an unrelated process does not look like the holder.
+ *
+ * Workers on many machines lock units, not whole run directories (unit-store.ts). A holder on
+ * another host cannot be asked whether it is alive, so such a lock is kept fresh: its holder
+ * touches the file every `heartbeatMs`, and a lock not touched for `staleAfterMs` is taken over
+ * (a worker killed on a node that then left, a pod that was evicted). The clocks of the hosts
+ * must agree to well within `staleAfterMs`.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -20,6 +26,23 @@ export interface LockHolder {
 }
 
 export const LOCK_FILE = 'lock';
+
+export interface LockOptions {
+  /** Touch the lock file this often while it is held (0: never). */
+  heartbeatMs?: number;
+  /** Take over a lock of another host that nobody touched for this long (default: never). */
+  staleAfterMs?: number;
+}
+
+/** The lock is held by a process that is alive, or that cannot be checked from here. */
+export class LockBusyError extends UserError {
+  constructor(
+    message: string,
+    readonly holder: LockHolder,
+  ) {
+    super(message);
+  }
+}
 
 /** Field 22 of /proc/<pid>/stat (start time in clock ticks since boot), or null off Linux. */
 function processStart(pid: number): string | null {
@@ -45,6 +68,15 @@ export function holderAlive(holder: LockHolder, host = os.hostname()): boolean |
   return !(holder.pidStart && start && start !== holder.pidStart);
 }
 
+/** Milliseconds since the lock file was last written or touched (0 when it is gone). */
+function untouchedFor(file: string): number {
+  try {
+    return Date.now() - fs.statSync(file).mtimeMs;
+  } catch {
+    return 0;
+  }
+}
+
 function readHolder(file: string): LockHolder | null {
   try {
     return JSON.parse(fs.readFileSync(file, 'utf8')) as LockHolder;
@@ -55,10 +87,11 @@ function readHolder(file: string): LockHolder | null {
 
 export class RunLock {
   private released = false;
+  private heartbeat: NodeJS.Timeout | null = null;
   private constructor(readonly file: string) {}
 
-  /** Take the lock on `dir`, or throw a one-line UserError naming the live holder. */
-  static acquire(dir: string, argv: string[] = process.argv.slice(2)): RunLock {
+  /** Take the lock on `dir`, or throw a one-line LockBusyError (a UserError) naming the live holder. */
+  static acquire(dir: string, argv: string[] = process.argv.slice(2), opts: LockOptions = {}): RunLock {
     fs.mkdirSync(dir, { recursive: true });
     const file = path.join(dir, LOCK_FILE);
     const me: LockHolder = {
@@ -76,7 +109,9 @@ export class RunLock {
         } finally {
           fs.closeSync(fd);
         }
-        return new RunLock(file);
+        const lock = new RunLock(file);
+        if (opts.heartbeatMs) lock.beat(opts.heartbeatMs);
+        return lock;
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
       }
@@ -89,23 +124,38 @@ export class RunLock {
         continue;
       }
       const alive = holderAlive(holder);
-      if (alive === false) {
+      if (alive === false || (alive === 'unknown' && untouchedFor(file) > (opts.staleAfterMs ?? Infinity))) {
         fs.rmSync(file, { force: true }); // stale: its process is gone; take it over
         continue;
       }
       const where = `pid ${holder.pid} on ${holder.host}, since ${holder.since}`;
-      throw new UserError(
+      throw new LockBusyError(
         alive === true
           ? `${dir} is in use by another run (${where}); wait for it to finish or stop it first`
           : `${dir} is locked by ${where}, which cannot be checked from here; if that process is gone, delete ${file}`,
+        holder,
       );
     }
     throw new UserError(`${dir}: could not take ${file} (another process keeps taking it); try again`);
   }
 
+  /** Touch the file every `ms` (an unref'd timer: it never keeps the process alive). */
+  private beat(ms: number): void {
+    this.heartbeat = setInterval(() => {
+      try {
+        const now = new Date();
+        fs.utimesSync(this.file, now, now);
+      } catch {
+        // gone (released, or taken over after we stalled): release() sorts it out
+      }
+    }, ms);
+    this.heartbeat.unref();
+  }
+
   release(): void {
     if (this.released) return;
     this.released = true;
+    if (this.heartbeat) clearInterval(this.heartbeat);
     try {
       const holder = readHolder(this.file);
       if (holder && holder.pid === process.pid && holder.host === os.hostname()) fs.rmSync(this.file);

@@ -33,6 +33,8 @@ export interface RunRecord {
   finishedAt: string | null;
   resumedAt?: string[];
   error?: string;
+  /** A run filled by many workers (shared-run.ts): its units, the attempts at them, their hosts. */
+  distributed?: { units: number; attempts: number; hosts: string[] };
 }
 
 export function repoRoot(): string {
