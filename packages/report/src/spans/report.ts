@@ -133,16 +133,21 @@ export function spansReport(runDir: string, figuresRelPath: string): string {
     '',
   ];
   for (const t of s.tasks) {
-    const second = s.results.find(
-      (r) => r.task === t.name && Object.keys(r.scores).some((k) => k !== t.metric),
-    );
-    const metric = second ? Object.keys(second.scores).find((k) => k !== t.metric) : undefined;
-    if (!metric) continue;
-    L.push(
-      `**${t.name}**, ${metricLabel(metric)} in percent${metric === 'rougeL' && t.metric === 'exactMatch' ? ' over cased tokens, so case and punctuation count' : ''}:`,
-      '',
-    );
-    L.push(...scoreTable(s, { tasks: [t.name], metric, losses: false, variants: allRows(s) }), '');
+    // Every metric besides the headline that some row of this task records, in first-seen order.
+    const metrics = [
+      ...new Set(
+        s.results
+          .filter((r) => r.task === t.name)
+          .flatMap((r) => Object.keys(r.scores).filter((k) => k !== t.metric)),
+      ),
+    ];
+    for (const metric of metrics) {
+      L.push(
+        `**${t.name}**, ${metricLabel(metric)} in percent${metric === 'rougeL' && t.metric === 'exactMatch' ? ' over cased tokens, so case and punctuation count' : ''}:`,
+        '',
+      );
+      L.push(...scoreTable(s, { tasks: [t.name], metric, losses: false, variants: allRows(s) }), '');
+    }
   }
   L.push(...paperTables(), '');
   L.push(

@@ -16,6 +16,7 @@ export const METRIC_LABEL: Record<string, string> = {
   macroF1: 'macro-F1',
   exactMatch: 'exact match',
   rougeL: 'ROUGE-L',
+  greedyAccuracy: 'accuracy of greedy decoding (fine-tuning; an output that is no label counts wrong)',
 };
 export const metricLabel = (m: string): string => METRIC_LABEL[m] ?? m;
 
@@ -98,6 +99,8 @@ export function whatWasRun(cfg: Obj, s: AblationSummary): string[] {
     s.seeds.length *
     (s.variants.filter((v) => v.pretrained).length + s.variants.length * s.tasks.length * s.evals.length);
   const layers = m?.numDecoderLayers ?? m?.numLayers;
+  // Runs that rank the label texts record greedy decoding's accuracy beside the headline.
+  const ranked = s.results.some((r) => r.method === 'finetune' && r.scores.greedyAccuracy !== undefined);
   return [
     '## What was run',
     '',
@@ -107,7 +110,7 @@ export function whatWasRun(cfg: Obj, s: AblationSummary): string[] {
       : '- Model: not recorded in config.json.',
     settingsLine(cfg, s),
     pretrainLine(cfg, s),
-    `- Evaluations of every row on every task: ${evalsText(evals)} labelled training examples (the same examples for every row). Full fine-tuning of a copy of the model, text to text with a task prefix as in T5, ${ft.steps ?? 'n/a'} steps, batch ${ft.batchSize ?? 'n/a'}, lr ${ft.lr ?? 'n/a'}; inputs cut to ${ft.maxInputLength ?? 'n/a'} tokens and targets to ${ft.maxTargetLength ?? 'n/a'}; greedy decoding of at most ${fmtInt(ft.maxTestExamples)} test examples per task, scored on the decoded text.`,
+    `- Evaluations of every row on every task: ${evalsText(evals)} labelled training examples (the same examples for every row). Full fine-tuning of a copy of the model, text to text with a task prefix as in T5, ${ft.steps ?? 'n/a'} steps, batch ${ft.batchSize ?? 'n/a'}, lr ${ft.lr ?? 'n/a'}; inputs cut to ${ft.maxInputLength ?? 'n/a'} tokens and targets to ${ft.maxTargetLength ?? 'n/a'}; greedy decoding of at most ${fmtInt(ft.maxTestExamples)} test examples per task, scored on the decoded text${ranked ? "; on classification tasks the headline accuracy is rank classification instead (the label text, with </s>, to which the fine-tuned model gives the highest log-likelihood), with greedy decoding's accuracy (an output that is no label counts wrong, as in T5) kept as a second score" : ''}.`,
     `- Tasks: ${tasks.length ? listText(tasks) : 'none ran'}. Claims are judged on each task's headline metric, the one named; exact match counts a prediction right only if it equals the target up to runs of white space, case and punctuation included.`,
     `- Seeds: ${listText(s.seeds)} (${s.seeds.length}); each seed fixes the pretraining, the fine-tuning data order and the initialisation, shared by every row, so rows are compared seed by seed.`,
     `- Units of work: ${count(s.pretrain.length, 'pretraining')} and ${count(s.results.length, 'evaluation')} (${fmtInt(units)} of ${fmtInt(planned)} planned).`,

@@ -123,6 +123,11 @@ export interface AsmKernels {
     d2: number,
   ): void;
   crossEntropyFwd(logits: number, targets: number, isInt: number, N: number, V: number, work: number): number;
+  /**
+   * Native set only: crossEntropyFwd's loss, and dx = crossEntropyBwd's gradient at g = 1 (dx may
+   * be logits), each exp computed once.
+   */
+  crossEntropyGrad?(logits: number, targets: number, isInt: number, N: number, V: number, dx: number): number;
   crossEntropyBwd(
     logits: number,
     targets: number,

@@ -4,6 +4,11 @@
  * rows with a target are projected, so an MLM loss costs its masked positions only), and
  * AdamW over every parameter in one kernel (global norm, clip coefficient, update), as
  * packages/train's AdamW and torch.optim.AdamW + clip_grad_norm_ compute them.
+ *
+ * On the native set the forward's saved [M, V] output is not the logits but their gradient at
+ * dy = 1, (softmax - onehot) / M, computed with the loss in one pass (crossEntropyGrad): the
+ * backward then skips the softmax (two exp passes over M x V) and only multiplies. The wasm set
+ * saves the logits and recomputes. Both give the same numbers (dy = 1 bit for bit).
  */
 import type * as tf from '@tensorflow/tfjs';
 import type { AsmInstance } from './asm-module.js';
@@ -74,7 +79,8 @@ function vocabCEFwd(asm: AsmInstance) {
         if (C > 0)
           asm.sgemm(1, M, V, C, hc, C, 1, 0, offsetOf(backend, table), 1, C, 0, lo, V, 0, hasBias ? 1 : 0);
         else if (!hasBias) f32(backend, lo, M * V).fill(0);
-        value = asm.exports.crossEntropyFwd(lo, tp, 1, M, V, work);
+        const grad = asm.exports.crossEntropyGrad;
+        value = grad ? grad(lo, tp, 1, M, V, lo) : asm.exports.crossEntropyFwd(lo, tp, 1, M, V, work);
       }
       f32(backend, offsetOf(backend, loss), 1)[0] = value;
     } finally {
@@ -100,13 +106,22 @@ function vocabCEBwd(asm: AsmInstance) {
     try {
       const tp = sc.floats(Math.max(1, M));
       const work = sc.floats(Math.max(64, 2 * V + 4));
-      const dl = sc.floats(Math.max(1, M * V));
+      const g = f32(backend, offsetOf(backend, dy), 1)[0];
+      // The forward saved dl at dy = 1 (native) or the logits (wasm).
+      const saved = !!asm.exports.crossEntropyGrad;
+      const dl = saved && g === 1 ? offsetOf(backend, logits) : sc.floats(Math.max(1, M * V));
       const hc = compactRows(asm, sc, offsetOf(backend, h), N, C, rows);
       const dhc = M === N ? offsetOf(backend, dh) : sc.floats(Math.max(1, M * C));
       i32(backend, tp, M).set(tgt);
-      const g = f32(backend, offsetOf(backend, dy), 1)[0];
       const dto = offsetOf(backend, dt);
-      if (M > 0 && V > 0) asm.exports.crossEntropyBwd(offsetOf(backend, logits), tp, 1, M, V, g, dl, work);
+      if (M > 0 && V > 0) {
+        if (!saved) asm.exports.crossEntropyBwd(offsetOf(backend, logits), tp, 1, M, V, g, dl, work);
+        else if (g !== 1) {
+          const src = f32(backend, offsetOf(backend, logits), M * V);
+          const out = f32(backend, dl, M * V);
+          for (let i = 0; i < M * V; i++) out[i] = g * src[i];
+        }
+      }
       if (M > 0 && C > 0) {
         if (V > 0) asm.sgemm(1, M, C, V, dl, V, 1, 0, offsetOf(backend, table), C, 1, 0, dhc, C, 0, 0);
         else f32(backend, dhc, M * C).fill(0);

@@ -175,6 +175,47 @@ describe.skipIf(!status.loaded)('native kernels vs the AssemblyScript kernels', 
     for (const p of [x, dy, g, out]) freeHeap(p);
   });
 
+  it('crossEntropyGrad is crossEntropyFwd and crossEntropyBwd at g = 1, bit for bit, in place too', () => {
+    const e = nat.exports;
+    for (const [N, V] of [
+      [1024, 1024],
+      [37, 4000],
+      [5, 19],
+    ]) {
+      const logits = randOnHeap(N * V, 11);
+      // int32 targets: in range, one ignored (-1) and one past the vocabulary (counts, adds 0).
+      const tp = randOnHeap(N, 12);
+      const t = new Int32Array(backend.wasm.asm.memory.buffer, tp, N);
+      for (let i = 0; i < N; i++) t[i] = (i * 7919) % V;
+      t[1] = -1;
+      t[2] = V + 3;
+      const want = randOnHeap(N * V, 13);
+      const got = randOnHeap(N * V, 14);
+      const lossWant = e.crossEntropyFwd(logits, tp, 1, N, V, 0);
+      e.crossEntropyBwd(logits, tp, 1, N, V, 1, want, 0);
+      let loss = Number.NaN;
+      const one = withThreads(
+        1,
+        () => {
+          loss = e.crossEntropyGrad!(logits, tp, 1, N, V, got);
+        },
+        got,
+        N * V,
+      );
+      expect(loss).toBe(lossWant);
+      const w = new Float32Array(backend.wasm.asm.memory.buffer, want, N * V).slice();
+      expect(firstBitDiff(one, w), `${N}x${V}`).toBe(-1);
+      const two = withThreads(2, () => e.crossEntropyGrad!(logits, tp, 1, N, V, got), got, N * V);
+      expect(firstBitDiff(two, w), `${N}x${V} on 2 threads`).toBe(-1);
+      // In place: dx is the logits buffer.
+      expect(e.crossEntropyGrad!(logits, tp, 1, N, V, logits)).toBe(lossWant);
+      expect(firstBitDiff(new Float32Array(backend.wasm.asm.memory.buffer, logits, N * V).slice(), w)).toBe(
+        -1,
+      );
+      for (const p of [logits, tp, want, got]) freeHeap(p);
+    }
+  });
+
   it('follows wasm heap growth (memory.buffer replaced) and rejects offsets past the heap', () => {
     const a = randOnHeap(64 * 32, 8);
     const bigBefore = backend.wasm.asm.memory.buffer;

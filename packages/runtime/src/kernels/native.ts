@@ -251,6 +251,13 @@ export function loadNative(backend: WasmBackendInternals): NativeInstance | null
       sync();
       a.crossEntropyBwd(logits, targets, isInt, N, V, g, dx, 0);
     },
+    // Absent from an addon built before it (the forward then saves logits, as on wasm).
+    crossEntropyGrad: a.crossEntropyGrad
+      ? (logits, targets, isInt, N, V, dx) => {
+          sync();
+          return a.crossEntropyGrad!(logits, targets, isInt, N, V, dx);
+        }
+      : undefined,
   };
   const sgemm: SgemmFn = exports.sgemm as SgemmFn;
   // A small real heap block, so that `work` is a valid pointer should anything write to it.
