@@ -84,11 +84,11 @@ describe('overallVerdict: the majority rule', () => {
 });
 
 describe('judgeClaims', () => {
-  // A gets 30 more examples right than B in t1 (15 points), the same in t2.
+  // A gets 30 more examples right than B in t1 (15 points), about the same in t2 (one example apart on odd seeds).
   const rows: EvalRecord[] = [];
   for (const seed of [1, 2, 3]) {
     rows.push(row('A', seed, 't1', 130 + seed), row('B', seed, 't1', 100 + seed));
-    rows.push(row('A', seed, 't2', 120), row('B', seed, 't2', 120));
+    rows.push(row('A', seed, 't2', 120), row('B', seed, 't2', 120 + (seed % 2)));
   }
   const s = summary(rows);
 
@@ -175,6 +175,22 @@ describe('a floor in both rows', () => {
     );
     expect(r.verdict).toBe('not run');
     expect(r.notRun).toMatch(/^no cell could be tested: every test example scores 0/);
+  });
+});
+
+describe('two rows with the same score on every example', () => {
+  it('is left untested: an interval of [0, 0] would call an equal or greater-or-equal claim supported', () => {
+    const same = [1, 2].flatMap((seed) => [row('A', seed, 't1', 100), row('B', seed, 't1', 100)]);
+    const r = judgeClaim(summary(same, ['t1']), claim({ direction: 'notLess', margin: 0.02 }));
+    expect(r.cells).toEqual([]);
+    expect(r.untested[0].reason).toMatch(/^both rows score every test example the same/);
+    // One example apart, the cell is tested again.
+    const differ = same.map((x, i) =>
+      i === 0 ? { ...x, perExample: [1 - x.perExample[0], ...x.perExample.slice(1)] } : x,
+    );
+    expect(
+      judgeClaim(summary(differ, ['t1']), claim({ direction: 'notLess', margin: 0.02 })).cells,
+    ).toHaveLength(1);
   });
 });
 
