@@ -649,6 +649,18 @@ static napi_value CrossEntropyBwd(napi_env env, napi_callback_info info) {
   return done(a);
 }
 
+static napi_value CrossEntropyGrad(napi_env env, napi_callback_info info) {
+  Args a(env, info, 6);
+  const uint32_t logits = a.u32(0), targets = a.u32(1);
+  const int isInt = a.i32(2), N = a.i32(3), V = a.i32(4);
+  const uint32_t dx = a.u32(5);
+  double r = 0.0;
+  if (heapReady(a) && N > 0 && V > 0 && span(a, "crossEntropyGrad logits", logits, 4ull * N * V) &&
+      span(a, "crossEntropyGrad targets", targets, 4ull * N) && span(a, "crossEntropyGrad dx", dx, 4ull * N * V))
+    r = gTable->crossEntropyGrad(at<const float>(logits), at<const void>(targets), isInt, N, V, at<float>(dx));
+  return done(a, number(env, r));
+}
+
 // ---------------------------------------------------------------------------------------
 // Introspection
 
@@ -727,6 +739,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
       {"copyBlocks", CopyBlocks},
       {"crossEntropyFwd", CrossEntropyFwd},
       {"crossEntropyBwd", CrossEntropyBwd},
+      {"crossEntropyGrad", CrossEntropyGrad},
       {"isa", Isa},
       {"isaNote", IsaNote},
       {"threads", Threads},

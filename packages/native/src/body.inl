@@ -928,6 +928,65 @@ static void crossEntropyBwd(const float* logits, const void* targets, int isInt,
   pfor((N + per - 1) / per, nthFor((double)N * V_, 8192.0), f);
 }
 
+// Loss and gradient in one pass per row (the fused vocabulary cross-entropy's forward): the mean
+// loss over rows with a target, and dx = (softmax - onehot) / count, 0 in rows without one; dx
+// may be logits itself. Each exp is computed once (crossEntropyFwd + crossEntropyBwd compute it
+// three times), with the same arithmetic as those two at g = 1, so loss and dx equal theirs bit
+// for bit.
+static double crossEntropyGrad(const float* logits, const void* targets, int isInt, long N, int V_, float* dx) {
+  if (N <= 0) return 0.0;
+  long count = 0;
+  for (long n = 0; n < N; n++) count += readTarget(targets, n, isInt) >= 0;
+  const float scale = 1.0f / (float)(count > 1 ? count : 1);
+  double* term = (double*)pl::scratch(2, (size_t)N * 8);
+  const long per = rowsPerChunk(V_);
+  auto f = [&](long ci) {
+    const long r1 = lmin(N, (ci + 1) * per);
+    for (long n = ci * per; n < r1; n++) {
+      const float* lr = logits + n * V_;
+      float* dr = dx + n * V_;
+      const int tgt = readTarget(targets, n, isInt);
+      term[n] = 0.0;
+      if (tgt < 0 || tgt >= V_) {
+        __builtin_memset(dr, 0, (size_t)V_ * 4);
+        continue;
+      }
+      T mv = V::set1(-__builtin_inff());
+      int j = 0;
+      for (; j + L <= V_; j += L) mv = V::max(mv, V::load(lr + j));
+      float mx = V::hmax(mv);
+      for (; j < V_; j++) mx = mx > lr[j] ? mx : lr[j];
+      const float lt = lr[tgt];
+      const T mxv = V::set1(mx);
+      T s = V::zero();
+      for (j = 0; j + L <= V_; j += L) {
+        const T e = expv(V::sub(V::load(lr + j), mxv));
+        V::store(dr + j, e);
+        s = V::add(s, e);
+      }
+      float sum = V::hsum(s);
+      for (; j < V_; j++) {
+        const float e = exps(lr[j] - mx);
+        dr[j] = e;
+        sum += e;
+      }
+      term[n] = (double)mx + __builtin_log((double)sum) - (double)lt;
+      const float k = scale / sum;
+      const T kv = V::set1(k);
+      for (j = 0; j + L <= V_; j += L) V::store(dr + j, V::mul(kv, V::load(dr + j)));
+      for (; j < V_; j++) dr[j] = k * dr[j];
+      dr[tgt] = dr[tgt] - scale;
+    }
+  };
+  pfor((N + per - 1) / per, nthFor((double)N * V_, 8192.0), f);
+  double total = 0.0;
+  for (long n = 0; n < N; n++) {
+    const int tgt = readTarget(targets, n, isInt);
+    if (tgt >= 0 && tgt < V_) total += term[n];
+  }
+  return total / (double)(count > 1 ? count : 1);
+}
+
 // ---------------------------------------------------------------------------------------
 // Data movement and the optimizer.
 
@@ -1007,4 +1066,4 @@ static double sumSquares(const float* x, long n) {
 #define PL_TABLE_INIT(ns)                                                                              \
   PL_ISA_NAME, ns::sgemm, ns::geluFwd, ns::geluBwd, ns::layerNormFwd, ns::layerNormBwd, ns::attnSoftmaxFwd, \
       ns::attnSoftmaxBwd, ns::attnSoftmaxMaskedFwd, ns::attnSoftmaxMaskedBwd, ns::colSum, ns::broadcastRows,  \
-      ns::crossEntropyFwd, ns::crossEntropyBwd, ns::copyBlocks, ns::adamw, ns::sumSquares
+      ns::crossEntropyFwd, ns::crossEntropyBwd, ns::copyBlocks, ns::adamw, ns::sumSquares, ns::crossEntropyGrad

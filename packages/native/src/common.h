@@ -47,6 +47,7 @@ struct Table {
                 float* pOut, float* mOut, float* vOut, long n, float decayMul, int hasDecay, float b1,
                 float omb1, float b2, float omb2, float bc2Sqrt, float eps, float stepSize);
   double (*sumSquares)(const float* x, long n);
+  double (*crossEntropyGrad)(const float* logits, const void* targets, int isInt, long N, int V, float* dx);
 };
 
 extern const Table table_generic;
