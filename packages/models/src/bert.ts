@@ -5,7 +5,8 @@
  * layer-normed, post-norm bidirectional blocks with a padding mask, and the heads of Hugging
  * Face's BertForPreTraining (MLM `cls.predictions` with a decoder tied to the token embedding,
  * pooler, NSP `cls.seq_relationship`), plus a sequence-classification head for fine-tuning.
- * RoBERTa is this model with `nsp: false` (and dynamic masking, which is the data's business).
+ * RoBERTa is this model with `nsp: false` (and dynamic masking, which is the data's business);
+ * ALBERT is `embeddingSize` < dModel and `shareLayers` (its preset and HF names: albert.ts).
  * One file on purpose (past 400 lines): the house style keeps a whole model readable top to bottom,
  * as nanoGPT's model.py; most of its length is the parameter-name table below.
  *
@@ -15,14 +16,17 @@
  *     bert.embeddings.position_embeddings.weight    [maxLen, C]
  *     bert.embeddings.token_type_embeddings.weight  [typeVocabSize, C]
  *     bert.embeddings.LayerNorm.{weight,bias}       [C]
+ *         (all four E wide instead of C when embeddingSize E != C, ALBERT's factorization)
+ *     bert.encoder.embedding_hidden_mapping_in.{weight [E, C], bias}   only when E != C
  *     bert.encoder.layer.{i}.*                      our TransformerBlock (GPT-2 names), i.e. HF's
  *         attn.c_attn  [C, 3C]  query | key | value      attn.c_proj [C, C]  attention.output.dense
  *         ln_1         attention.output.LayerNorm        mlp.c_fc [C, F]     intermediate.dense
  *         mlp.c_proj [F, C]  output.dense                ln_2                output.LayerNorm
+ *     bert.encoder.shared_layer.*                   the one block of every layer when shareLayers
  *     bert.encoder.ln_f.{weight,bias}               [C]      pre-norm only
  *     bert.pooler.dense.{weight [C, C], bias}
- *     cls.predictions.transform.dense.{weight [C, C], bias}      when pretrainingHeads
- *     cls.predictions.transform.LayerNorm.{weight,bias}          when pretrainingHeads
+ *     cls.predictions.transform.dense.{weight [C, E], bias}      when pretrainingHeads
+ *     cls.predictions.transform.LayerNorm.{weight,bias} [E]      when pretrainingHeads
  *     cls.predictions.bias                          [V]          when pretrainingHeads
  *     cls.seq_relationship.{weight [C, 2], bias}    when pretrainingHeads and nsp
  *     classifier.{weight [C, numLabels], bias}      when numLabels > 0
@@ -70,6 +74,10 @@ export interface BERTConfig {
   nsp: boolean;
   /** Sequence-classification labels; 0 = no classifier, 1 = regression (MSE), as HF. */
   numLabels: number;
+  /** ALBERT's factorized embedding width E (embeddings E wide, then a dense E -> dModel); 0 = dModel, BERT. */
+  embeddingSize: number;
+  /** ALBERT's cross-layer sharing: one block's weights applied numLayers times. */
+  shareLayers: boolean;
 }
 
 export type BERTRequired = 'vocabSize' | 'maxLen' | 'dModel' | 'numLayers' | 'numHeads';
@@ -83,6 +91,8 @@ export const BERT_DEFAULTS: Omit<BERTConfig, BERTRequired> = {
   pretrainingHeads: true,
   nsp: true,
   numLabels: 0,
+  embeddingSize: 0, // 0 means dModel
+  shareLayers: false,
 };
 
 const BERT_KEYS = new Set<string>([
@@ -101,6 +111,7 @@ export function resolveBERTConfig(partial: Partial<BERTConfig> & Pick<BERTConfig
   }
   const cfg = { ...BERT_DEFAULTS, ...partial };
   if (!cfg.dFF) cfg.dFF = 4 * cfg.dModel;
+  if (!cfg.embeddingSize) cfg.embeddingSize = cfg.dModel;
   for (const key of [
     'vocabSize',
     'maxLen',
@@ -109,6 +120,7 @@ export function resolveBERTConfig(partial: Partial<BERTConfig> & Pick<BERTConfig
     'numLayers',
     'numHeads',
     'dFF',
+    'embeddingSize',
   ] as const) {
     if (!Number.isInteger(cfg[key]) || cfg[key] < 1)
       throw new Error(`BERT config: ${key} must be a positive integer, got ${cfg[key]}`);
@@ -128,17 +140,17 @@ export function resolveBERTConfig(partial: Partial<BERTConfig> & Pick<BERTConfig
  * BertForPreTraining for bert-base-uncased.
  */
 export function bertParamCount(c: BERTConfig): number {
-  const C = c.dModel;
+  const [C, E] = [c.dModel, c.embeddingSize];
   const dense = (i: number, o: number) => i * o + o;
   const norm = 2 * C;
-  const embeddings = (c.vocabSize + c.maxLen + c.typeVocabSize) * C + norm;
+  const embeddings = (c.vocabSize + c.maxLen + c.typeVocabSize) * E + 2 * E + (E !== C ? dense(E, C) : 0);
   const layer = dense(C, 3 * C) + dense(C, C) + norm + dense(C, c.dFF) + dense(c.dFF, C) + norm;
   const heads =
     dense(C, C) + // pooler
-    (c.pretrainingHeads ? dense(C, C) + norm + c.vocabSize : 0) + // MLM transform, output bias (decoder tied)
+    (c.pretrainingHeads ? dense(C, E) + 2 * E + c.vocabSize : 0) + // MLM transform, output bias (decoder tied)
     (c.pretrainingHeads && c.nsp ? dense(C, 2) : 0) +
     (c.numLabels > 0 ? dense(C, c.numLabels) : 0);
-  return embeddings + c.numLayers * layer + (c.preNorm ? norm : 0) + heads;
+  return embeddings + (c.shareLayers ? 1 : c.numLayers) * layer + (c.preNorm ? norm : 0) + heads;
 }
 
 /** One pretraining batch. All [B, T] int32 except nspLabels [B]. */
@@ -173,7 +185,7 @@ export interface BERTClassifyBatch {
   labels: tf.Tensor1D;
 }
 
-/** Embeddings: LN(word + position + segment), then dropout (HF's BertEmbeddings). */
+/** Embeddings: LN(word + position + segment), then dropout (HF's BertEmbeddings); embeddingSize wide. */
 export class BERTEmbeddings {
   readonly word: TokenEmbedding;
   readonly position: PositionEmbedding;
@@ -189,27 +201,27 @@ export class BERTEmbeddings {
       store,
       `${prefix}.word_embeddings.weight`,
       cfg.vocabSize,
-      cfg.dModel,
+      cfg.embeddingSize,
       0.02,
     );
     this.position = new PositionEmbedding(
       store,
       `${prefix}.position_embeddings.weight`,
       cfg.maxLen,
-      cfg.dModel,
+      cfg.embeddingSize,
       0.02,
     );
     this.tokenType = new TokenEmbedding(
       store,
       `${prefix}.token_type_embeddings.weight`,
       cfg.typeVocabSize,
-      cfg.dModel,
+      cfg.embeddingSize,
       0.02,
     );
-    this.norm = new LayerNorm(store, `${prefix}.LayerNorm`, cfg.dModel, cfg.layerNormEps);
+    this.norm = new LayerNorm(store, `${prefix}.LayerNorm`, cfg.embeddingSize, cfg.layerNormEps);
   }
 
-  /** ids, types int32 [B, T] -> [B, T, C]. */
+  /** ids, types int32 [B, T] -> [B, T, E]. */
   apply(ids: tf.Tensor2D, types: tf.Tensor2D, ctx: ForwardContext): tf.Tensor3D {
     const x = ops.embed(
       this.word.weight as tf.Tensor2D,
@@ -217,12 +229,15 @@ export class BERTEmbeddings {
       this.position.weight as tf.Tensor2D,
       this.tokenType.weight as tf.Tensor2D,
       types,
-    ); // [B, T, C]: word[ids] + position[t] + tokenType[types], one fused op
-    return dropout(this.norm.apply(x), this.cfg.dropout, ctx); // [B, T, C]
+    ); // [B, T, E]: word[ids] + position[t] + tokenType[types], one fused op
+    return dropout(this.norm.apply(x), this.cfg.dropout, ctx); // [B, T, E]
   }
 }
 
-/** MLM head (HF's BertLMPredictionHead): dense + GELU + LayerNorm, then the tied decoder + bias. */
+/**
+ * MLM head (HF's BertLMPredictionHead): dense + GELU + LayerNorm, then the tied decoder + bias.
+ * The dense maps dModel -> embeddingSize, so an ALBERT decoder ties to its E-wide table (AlbertMLMHead).
+ */
 export class BERTMLMHead {
   readonly dense: Linear;
   readonly norm: LayerNorm;
@@ -234,14 +249,14 @@ export class BERTMLMHead {
     cfg: BERTConfig,
     readonly decoder: TokenEmbedding,
   ) {
-    this.dense = new Linear(store, `${prefix}.transform.dense`, cfg.dModel, cfg.dModel);
-    this.norm = new LayerNorm(store, `${prefix}.transform.LayerNorm`, cfg.dModel, cfg.layerNormEps);
+    this.dense = new Linear(store, `${prefix}.transform.dense`, cfg.dModel, cfg.embeddingSize);
+    this.norm = new LayerNorm(store, `${prefix}.transform.LayerNorm`, cfg.embeddingSize, cfg.layerNormEps);
     this.bias = store.create(`${prefix}.bias`, [cfg.vocabSize], { kind: 'zeros' });
   }
 
-  /** h [..., C] -> the transformed states LN(GELU(dense h)) [..., C] that the decoder projects. */
+  /** h [..., C] -> the transformed states LN(GELU(dense h)) [..., E] that the decoder projects. */
   transform<T extends tf.Tensor>(h: T): T {
-    return this.norm.apply(this.dense.apply(h, { activation: 'gelu' }) as T); // [..., C]
+    return this.norm.apply(this.dense.apply(h, { activation: 'gelu' }) as T); // [..., E]
   }
 
   /** h [..., C] -> logits [..., V]. */
@@ -263,6 +278,9 @@ export class BERTMLMHead {
 export class BERT {
   readonly params: ParamStore;
   readonly embeddings: BERTEmbeddings;
+  /** ALBERT's E -> dModel projection (HF's embedding_hidden_mapping_in); null when E = dModel. */
+  readonly embeddingProjection: Linear | null;
+  /** numLayers entries; with shareLayers, the same block in each. */
   readonly layers: TransformerBlock[];
   /** Final LayerNorm, pre-norm only (post-norm blocks already end in one). */
   readonly lnF: LayerNorm | null;
@@ -280,10 +298,18 @@ export class BERT {
     // _init_weights); no residual scaling.
     this.params = new ParamStore(Rng.derive(seed, 'bert/init'));
     this.embeddings = new BERTEmbeddings(this.params, 'bert.embeddings', c);
+    this.embeddingProjection =
+      c.embeddingSize !== c.dModel
+        ? new Linear(this.params, 'bert.encoder.embedding_hidden_mapping_in', c.embeddingSize, c.dModel)
+        : null;
     this.layers = [];
     for (let i = 0; i < c.numLayers; i++) {
+      if (c.shareLayers && i > 0) {
+        this.layers.push(this.layers[0]); // ALBERT: the same weights at every depth
+        continue;
+      }
       this.layers.push(
-        new TransformerBlock(this.params, `bert.encoder.layer.${i}`, {
+        new TransformerBlock(this.params, c.shareLayers ? 'bert.encoder.shared_layer' : `bert.encoder.layer.${i}`, {
           dModel: c.dModel,
           numHeads: c.numHeads,
           dFF: c.dFF,
@@ -343,7 +369,8 @@ export class BERT {
           throw new Error(`${name} has shape [${t.shape}], expected [${B}, ${T}] like inputIds`);
       }
       const types = tokenTypeIds ?? (tf.zerosLike(inputIds) as tf.Tensor2D);
-      let x = this.embeddings.apply(inputIds, types, ctx); // [B, T, C]
+      let x = this.embeddings.apply(inputIds, types, ctx); // [B, T, E]
+      if (this.embeddingProjection) x = this.embeddingProjection.apply(x) as tf.Tensor3D; // [B, T, C]
       const keyPadding = attentionMask ?? undefined; // [B, T], 1 = keep
       for (const layer of this.layers) x = layer.apply(x, ctx, { keyPadding }); // [B, T, C]
       return this.lnF ? this.lnF.apply(x) : x; // [B, T, C]
