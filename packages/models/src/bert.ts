@@ -308,8 +308,9 @@ export class BERT {
         this.layers.push(this.layers[0]); // ALBERT: the same weights at every depth
         continue;
       }
+      const prefix = c.shareLayers ? 'bert.encoder.shared_layer' : `bert.encoder.layer.${i}`;
       this.layers.push(
-        new TransformerBlock(this.params, c.shareLayers ? 'bert.encoder.shared_layer' : `bert.encoder.layer.${i}`, {
+        new TransformerBlock(this.params, prefix, {
           dModel: c.dModel,
           numHeads: c.numHeads,
           dFF: c.dFF,

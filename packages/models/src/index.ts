@@ -1,3 +1,5 @@
+export * from './albert.js';
 export * from './bert.js';
+export * from './distilbert.js';
 export * from './gpt.js';
 export * from './t5.js';

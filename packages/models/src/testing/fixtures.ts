@@ -148,3 +148,85 @@ export function bertFixtureBatch(fx: BERTFixture): BERTPretrainBatch {
     nspLabels: tf.tensor1d(i.nspLabels.data, 'int32'),
   };
 }
+
+/** The fixture written by tools/reference/albert.py (BERT with ALBERT's two switches). */
+export interface ALBERTFixture {
+  config: BERTFixture['config'] & { embeddingSize: number; shareLayers: boolean };
+  params: Record<string, Flat>;
+  inputs: { inputIds: Flat; tokenTypeIds: Flat; attentionMask: Flat; mlmLabels: Flat; sopLabels: Flat };
+  mlmLogits: Flat;
+  sopLogits: Flat;
+  losses: { mlm: number; sop: number; total: number };
+  grads: Record<string, number[]>;
+}
+
+export const loadALBERTFixture = (): ALBERTFixture => loadFixtureJSON('albert-tiny');
+
+/** Our BERT with the ALBERT fixture's config (no dropout) and weights. */
+export function albertFromFixture(fx: ALBERTFixture): BERT {
+  const { batchSize: _, ...c } = fx.config;
+  const model = new BERT(resolveBERTConfig({ ...c, dropout: 0 }), 0);
+  model.params.assign(Object.fromEntries(Object.entries(fx.params).map(([k, v]) => [k, flatData(v)])));
+  return model;
+}
+
+/** The ALBERT fixture's batch; its SOP labels go to the pair head as `nspLabels`. */
+export function albertFixtureBatch(fx: ALBERTFixture): BERTPretrainBatch {
+  const i = fx.inputs;
+  const t2 = (f: Flat) => tf.tensor2d(f.data, f.shape as [number, number], 'int32');
+  return {
+    inputIds: t2(i.inputIds),
+    tokenTypeIds: t2(i.tokenTypeIds),
+    attentionMask: t2(i.attentionMask),
+    mlmLabels: t2(i.mlmLabels),
+    nspLabels: tf.tensor1d(i.sopLabels.data, 'int32'),
+  };
+}
+
+/** The fixture written by tools/reference/distil.py. */
+export interface DistilFixture {
+  defaultWeights: { temperature: number; alphaCE: number; alphaMLM: number; alphaCos: number };
+  functions: {
+    name: string;
+    weights: DistilFixture['defaultWeights'];
+    inputs: {
+      studentLogits: Flat;
+      teacherLogits: Flat;
+      labels: Flat;
+      studentHidden: Flat;
+      teacherHidden: Flat;
+      attentionMask: Flat;
+    };
+    losses: { softTarget: number; mlm: number; cosine: number; total: number };
+    grads: Record<
+      'softTarget' | 'mlm' | 'cosine' | 'total',
+      { studentLogits: number[]; studentHidden: number[] }
+    >;
+  }[];
+  model: {
+    teacherConfig: BERTFixture['config'];
+    studentLayers: number[];
+    teacherParams: Record<string, Flat>;
+    studentParamNames: string[];
+    studentParamsWithoutGrad: string[];
+    inputs: { inputIds: Flat; attentionMask: Flat; mlmLabels: Flat };
+    studentLogits: Flat;
+    teacherLogits: Flat;
+    studentHidden: Flat;
+    teacherHidden: Flat;
+    losses: { softTarget: number; mlm: number; cosine: number; total: number };
+    grads: Record<string, number[]>;
+  };
+}
+
+export const loadDistilFixture = (): DistilFixture => loadFixtureJSON('distil-tiny');
+
+/** The distillation fixture's teacher: our BERT with its config (no dropout) and weights. */
+export function distilTeacherFromFixture(fx: DistilFixture): BERT {
+  const { batchSize: _, ...c } = fx.model.teacherConfig;
+  const model = new BERT(resolveBERTConfig({ ...c, dropout: 0 }), 0);
+  model.params.assign(
+    Object.fromEntries(Object.entries(fx.model.teacherParams).map(([k, v]) => [k, flatData(v)])),
+  );
+  return model;
+}
