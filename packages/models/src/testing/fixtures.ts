@@ -128,26 +128,35 @@ export interface BERTFixture {
 export const loadBERTFixture = (variant: 'postnorm' | 'prenorm'): BERTFixture =>
   loadFixtureJSON(`bert-tiny-${variant}`);
 
-/** Our BERT with the fixture's config (no dropout) and weights. */
-export function bertFromFixture(fx: BERTFixture): BERT {
+/** Our BERT with a fixture's config (no dropout) and weights (BERT's and ALBERT's fixtures alike). */
+function bertWith(fx: { config: BERTFixture['config']; params: Record<string, Flat> }): BERT {
   const { batchSize: _, ...c } = fx.config;
   const model = new BERT(resolveBERTConfig({ ...c, dropout: 0 }), 0);
   model.params.assign(Object.fromEntries(Object.entries(fx.params).map(([k, v]) => [k, flatData(v)])));
   return model;
 }
 
-/** The fixture's padded pretraining batch as tensors (the caller disposes them). */
-export function bertFixtureBatch(fx: BERTFixture): BERTPretrainBatch {
-  const i = fx.inputs;
+/** A fixture's padded pretraining batch as tensors, `pair` the pair head's labels (the caller disposes them). */
+function pretrainBatchOf(
+  i: { inputIds: Flat; tokenTypeIds: Flat; attentionMask: Flat; mlmLabels: Flat },
+  pair: Flat,
+): BERTPretrainBatch {
   const t2 = (f: Flat) => tf.tensor2d(f.data, f.shape as [number, number], 'int32');
   return {
     inputIds: t2(i.inputIds),
     tokenTypeIds: t2(i.tokenTypeIds),
     attentionMask: t2(i.attentionMask),
     mlmLabels: t2(i.mlmLabels),
-    nspLabels: tf.tensor1d(i.nspLabels.data, 'int32'),
+    nspLabels: tf.tensor1d(pair.data, 'int32'),
   };
 }
+
+/** Our BERT with the fixture's config (no dropout) and weights. */
+export const bertFromFixture = (fx: BERTFixture): BERT => bertWith(fx);
+
+/** The fixture's padded pretraining batch as tensors (the caller disposes them). */
+export const bertFixtureBatch = (fx: BERTFixture): BERTPretrainBatch =>
+  pretrainBatchOf(fx.inputs, fx.inputs.nspLabels);
 
 /** The fixture written by tools/reference/albert.py (BERT with ALBERT's two switches). */
 export interface ALBERTFixture {
@@ -163,25 +172,11 @@ export interface ALBERTFixture {
 export const loadALBERTFixture = (): ALBERTFixture => loadFixtureJSON('albert-tiny');
 
 /** Our BERT with the ALBERT fixture's config (no dropout) and weights. */
-export function albertFromFixture(fx: ALBERTFixture): BERT {
-  const { batchSize: _, ...c } = fx.config;
-  const model = new BERT(resolveBERTConfig({ ...c, dropout: 0 }), 0);
-  model.params.assign(Object.fromEntries(Object.entries(fx.params).map(([k, v]) => [k, flatData(v)])));
-  return model;
-}
+export const albertFromFixture = (fx: ALBERTFixture): BERT => bertWith(fx);
 
 /** The ALBERT fixture's batch; its SOP labels go to the pair head as `nspLabels`. */
-export function albertFixtureBatch(fx: ALBERTFixture): BERTPretrainBatch {
-  const i = fx.inputs;
-  const t2 = (f: Flat) => tf.tensor2d(f.data, f.shape as [number, number], 'int32');
-  return {
-    inputIds: t2(i.inputIds),
-    tokenTypeIds: t2(i.tokenTypeIds),
-    attentionMask: t2(i.attentionMask),
-    mlmLabels: t2(i.mlmLabels),
-    nspLabels: tf.tensor1d(i.sopLabels.data, 'int32'),
-  };
-}
+export const albertFixtureBatch = (fx: ALBERTFixture): BERTPretrainBatch =>
+  pretrainBatchOf(fx.inputs, fx.inputs.sopLabels);
 
 /** The fixture written by tools/reference/distil.py. */
 export interface DistilFixture {
