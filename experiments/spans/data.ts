@@ -8,8 +8,16 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { checkSplits, type Document, documentText, loadCorpus, splitDocuments } from '@pretrain-lab/data';
 import { Rng } from '@pretrain-lab/runtime';
-import { exactMatch, FILL_BLANK, loadTaskOrSkip, nestedTrainingOrder, textToText } from '@pretrain-lab/tasks';
+import {
+  exactMatch,
+  FILL_BLANK,
+  loadTaskOrSkip,
+  nestedTrainingOrder,
+  taskInputDocuments,
+  textToText,
+} from '@pretrain-lab/tasks';
 import { loadTokenizer, saveTokenizer, UnigramTokenizer } from '@pretrain-lab/tokenizers';
+import type { SpansConfig } from './config.js';
 
 /** T5's task prefixes, in its style ("summarize:", "cola sentence:"). */
 const PREFIX: Record<string, string> = {
@@ -48,6 +56,22 @@ export function tokenStream(docs: readonly Document[], tok: UnigramTokenizer): I
     o += p.length;
   }
   return out;
+}
+
+/**
+ * The pretraining data of a run in `dir`: the corpus split by document, the run's tokenizer, and
+ * the streams pretraining cuts into chunks: the training documents then the self-pretraining task
+ * inputs, and the validation split.
+ */
+export function pretrainingData(cfg: SpansConfig, dir: string) {
+  const splits = corpusSplits(cfg.corpus, cfg.splitSeed);
+  const tok = runTokenizer(dir, splits.train, cfg.tokenizer.vocabSize);
+  const self = taskInputDocuments({ ...cfg.pretrain.selfPretrain, seed: cfg.splitSeed });
+  const streams = {
+    train: tokenStream([...splits.train, ...self.docs], tok),
+    validation: tokenStream(splits.validation, tok),
+  };
+  return { splits, tok, selfNotes: self.notes, streams };
 }
 
 export interface TextTask {

@@ -10,12 +10,10 @@
 import fs from 'node:fs';
 import { parseArgs } from 'node:util';
 import { IndexStream } from '@pretrain-lab/data';
-import { randomSpansHelper, spanCorruption } from '@pretrain-lab/objectives';
-import { Rng } from '@pretrain-lab/runtime';
-import { taskInputDocuments } from '@pretrain-lab/tasks';
-import { collate, type Seq2SeqBatch } from './batches.js';
+import type { Seq2SeqBatch } from './batches.js';
 import { defaults } from './config.js';
-import { corpusSplits, runTokenizer, tokenStream } from './data.js';
+import { pretrainingData } from './data.js';
+import { spanBatcher } from './units.js';
 
 const { values } = parseArgs({
   options: {
@@ -34,28 +32,9 @@ const { inputLength, batchSize } = cfg.pretrain;
 const seed = cfg.seeds[0];
 
 fs.mkdirSync(out, { recursive: true });
-const splits = corpusSplits(cfg.corpus, cfg.splitSeed);
-const tok = runTokenizer(out, splits.train, cfg.tokenizer.vocabSize);
-const self = taskInputDocuments({ ...cfg.pretrain.selfPretrain, seed: cfg.splitSeed });
-const train = tokenStream([...splits.train, ...self.docs], tok);
-const validation = tokenStream(splits.validation, tok);
-// As units.ts: raw tokens per example from T5's random_spans_helper, one mask per (chunk, epoch).
-const { tokensLength, targetsLength } = randomSpansHelper(inputLength, rate, meanSpan);
-const corrupt = (src: Int32Array, i: number, s: number, epoch: number) =>
-  spanCorruption(src.subarray(i * tokensLength, (i + 1) * tokensLength), {
-    noiseDensity: rate,
-    meanNoiseSpanLength: meanSpan,
-    rng: Rng.derive(s, `spans/${i}/${epoch}`),
-    sentinelId: (k) => tok.sentinelId(k),
-    eosId: tok.eosId,
-  });
-const batchOf = (ex: ReturnType<typeof corrupt>[]) =>
-  collate(
-    ex.map((e) => e.inputs),
-    ex.map((e) => e.targets),
-    inputLength,
-    targetsLength,
-  );
+const { tok, streams } = pretrainingData(cfg, out);
+const { train, validation } = streams;
+const { targetsLength, tokensLength, corrupt, batch } = spanBatcher(tok, { meanSpan, rate }, inputLength);
 const order = new IndexStream(Math.floor(train.length / tokensLength), batchSize, seed, 'plateau check');
 
 function write(name: string, n: number, next: (i: number) => Seq2SeqBatch) {
@@ -71,11 +50,11 @@ function write(name: string, n: number, next: (i: number) => Seq2SeqBatch) {
 }
 write('train', steps, () => {
   const { indices, epoch } = order.next();
-  return batchOf(Array.from(indices, (i) => corrupt(train, i, seed, epoch)));
+  return batch(Array.from(indices, (i) => corrupt(train, i, seed, epoch)));
 });
 // Validation as units.ts: the first evalExamples chunks of the validation split, epoch 0.
 write('val', Math.ceil(cfg.pretrain.evalExamples / batchSize), (s) =>
-  batchOf(
+  batch(
     Array.from({ length: batchSize }, (_, j) => corrupt(validation, s * batchSize + j, cfg.splitSeed, 0)),
   ),
 );

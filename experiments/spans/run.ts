@@ -8,10 +8,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { type ExperimentContext, runAblation } from '@pretrain-lab/experiment';
 import { resolveT5Config, T5 } from '@pretrain-lab/models';
-import { taskInputDocuments } from '@pretrain-lab/tasks';
 import { loadCheckpoint } from '@pretrain-lab/train';
 import { BASELINE, type SpansConfig, type SpanVariant, settings } from './config.js';
-import { corpusSplits, encodeTextTask, runTokenizer, type TextTask, tokenStream } from './data.js';
+import { encodeTextTask, pretrainingData, type TextTask } from './data.js';
 import { evaluateT5 } from './evaluate.js';
 import { pretrainT5, type UnitContext } from './units.js';
 
@@ -21,16 +20,10 @@ export async function runSpans(cfg: SpansConfig, ctx: ExperimentContext): Promis
   // Data: the corpus split by document; a Unigram tokenizer with T5's 100 sentinels trained on
   // the corpus's training documents; the pretraining stream (those documents, then the
   // self-pretraining task inputs) and the validation split, which pretraining cuts into chunks.
-  const splits = corpusSplits(cfg.corpus, cfg.splitSeed);
   const t0 = Date.now();
-  const tok = runTokenizer(dir, splits.train, cfg.tokenizer.vocabSize);
-  const self = taskInputDocuments({ ...cfg.pretrain.selfPretrain, seed: cfg.splitSeed });
-  const streams = {
-    train: tokenStream([...splits.train, ...self.docs], tok),
-    validation: tokenStream(splits.validation, tok),
-  };
+  const { splits, tok, selfNotes, streams } = pretrainingData(cfg, dir);
   ctx.log(
-    `corpus ${cfg.corpus}: ${splits.train.length} training documents${self.notes.map((n) => ` + ${n}`).join('')}: ${streams.train.length.toLocaleString('en-US')} pretraining and ${streams.validation.length.toLocaleString('en-US')} validation tokens; Unigram vocabulary ${tok.vocabSize} (100 sentinels); ready in ${((Date.now() - t0) / 1000).toFixed(1)} s`,
+    `corpus ${cfg.corpus}: ${splits.train.length} training documents${selfNotes.map((n) => ` + ${n}`).join('')}: ${streams.train.length.toLocaleString('en-US')} pretraining and ${streams.validation.length.toLocaleString('en-US')} validation tokens; Unigram vocabulary ${tok.vocabSize} (100 sentinels); ready in ${((Date.now() - t0) / 1000).toFixed(1)} s`,
   );
 
   // Tasks, text to text: training examples in a seeded order (nested subsets) and a test set.

@@ -11,7 +11,7 @@ import { Rng } from '@pretrain-lab/runtime';
 import type { UnigramTokenizer } from '@pretrain-lab/tokenizers';
 import { type MetricsWriter, type ProgressBar, train } from '@pretrain-lab/train';
 import { collate, lossOf, mean, type Seq2SeqBatch } from './batches.js';
-import type { SpansConfig, SpanVariant } from './config.js';
+import type { SpanSetting, SpansConfig, SpanVariant } from './config.js';
 
 export interface UnitContext {
   cfg: SpansConfig;
@@ -21,6 +21,32 @@ export interface UnitContext {
   tok: UnigramTokenizer;
   modelConfig: T5Config;
   extraFiles: Record<string, string>;
+}
+
+/**
+ * A setting's span corruption at inputLength: raw tokens per example from T5's
+ * random_spans_helper (so the corrupted inputs fill inputLength), the corruption of chunk i of a
+ * stream (one mask per (chunk, epoch), from a stream of its own: resumable and independent of
+ * batch order), and the padded batch of corrupted chunks.
+ */
+export function spanBatcher(tok: UnigramTokenizer, s: SpanSetting, inputLength: number) {
+  const { tokensLength, targetsLength } = randomSpansHelper(inputLength, s.rate, s.meanSpan);
+  const corrupt = (src: Int32Array, i: number, rngSeed: number, epoch: number) =>
+    spanCorruption(src.subarray(i * tokensLength, (i + 1) * tokensLength), {
+      noiseDensity: s.rate,
+      meanNoiseSpanLength: s.meanSpan,
+      rng: Rng.derive(rngSeed, `spans/${i}/${epoch}`),
+      sentinelId: (k) => tok.sentinelId(k),
+      eosId: tok.eosId,
+    });
+  const batch = (ex: ReturnType<typeof corrupt>[]): Seq2SeqBatch =>
+    collate(
+      ex.map((e) => e.inputs),
+      ex.map((e) => e.targets),
+      inputLength,
+      targetsLength,
+    );
+  return { tokensLength, targetsLength, corrupt, batch };
 }
 
 /** Pretrain `model` on span corruption of `streams.train` for pretrain.steps, from its checkpoint. */
@@ -34,25 +60,8 @@ export async function pretrainT5(
 ): Promise<PretrainOutcome> {
   const { cfg, tok } = u;
   const p = cfg.pretrain;
-  // As T5's random_spans_helper: raw tokens per example so that the corrupted inputs fill inputLength.
-  const { tokensLength, targetsLength } = randomSpansHelper(p.inputLength, s.rate, s.meanSpan);
+  const { tokensLength, targetsLength, corrupt, batch } = spanBatcher(tok, s, p.inputLength);
   const chunks = Math.floor(streams.train.length / tokensLength);
-  // One mask per (chunk, epoch), from a stream of its own: resumable and independent of batch order.
-  const corrupt = (src: Int32Array, i: number, rngSeed: number, epoch: number) =>
-    spanCorruption(src.subarray(i * tokensLength, (i + 1) * tokensLength), {
-      noiseDensity: s.rate,
-      meanNoiseSpanLength: s.meanSpan,
-      rng: Rng.derive(rngSeed, `spans/${i}/${epoch}`),
-      sentinelId: (k) => tok.sentinelId(k),
-      eosId: tok.eosId,
-    });
-  const batch = (ex: ReturnType<typeof corrupt>[]) =>
-    collate(
-      ex.map((e) => e.inputs),
-      ex.map((e) => e.targets),
-      p.inputLength,
-      targetsLength,
-    );
   const order = new IndexStream(
     chunks,
     p.batchSize,
