@@ -298,9 +298,9 @@ def shift_right(labels: torch.Tensor, cfg: dict) -> torch.Tensor:
     return shifted.masked_fill(shifted == IGNORE, cfg["padId"])
 
 
-def init_weights(model: T5, gen: torch.Generator) -> None:
-    """T5 init (Mesh TF / HF _init_weights with factor 1), in named_parameters() order, then noise
-    on the RMS-norm gains so they are not all 1."""
+def init_weights(model: T5, gen: torch.Generator, gain_noise: bool = True) -> None:
+    """T5 init (Mesh TF / HF _init_weights with factor 1), in named_parameters() order, then (for
+    the fixtures) noise on the RMS-norm gains so they are not all 1."""
     cfg = model.cfg
     C, H, D, FF = cfg["dModel"], cfg["numHeads"], cfg["dKV"], cfg["dFF"]
     with torch.no_grad():
@@ -324,7 +324,8 @@ def init_weights(model: T5, gen: torch.Generator) -> None:
                 p.fill_(1.0)
                 continue
             p.copy_(torch.normal(0.0, std, size=p.shape, generator=gen))
-    add_vector_noise(model, gen)  # the norm gains
+    if gain_noise:
+        add_vector_noise(model, gen)  # the norm gains
 
 
 def make_batch(cfg: dict) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:

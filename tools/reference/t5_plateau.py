@@ -61,17 +61,7 @@ def main(argv: list[str]) -> int:
         numBuckets=32, maxDistance=128, eps=1e-6, padId=0, decoderStartId=0, eosId=meta["eosId"],
     )  # fmt: skip
     model = reference.T5(cfg)
-    C, H, D, FF = cfg["dModel"], cfg["numHeads"], cfg["dKV"], cfg["dFF"]
-    stds = {"q": (C * D) ** -0.5, "k": C**-0.5, "v": C**-0.5, "o": (H * D) ** -0.5,
-            "relative_attention_bias": C**-0.5, "wi": C**-0.5, "wo": FF**-0.5}  # fmt: skip
-    gen = torch.Generator().manual_seed(1)
-    with torch.no_grad():  # T5 init (factor 1), as reference.init_weights without the gain noise
-        for name, p in model.named_parameters():
-            std = 1.0 if name == "shared.weight" else stds.get(name.split(".")[-2])
-            if std is None:
-                p.fill_(1.0)
-            else:
-                p.copy_(torch.normal(0.0, std, size=p.shape, generator=gen))
+    reference.init_weights(model, torch.Generator().manual_seed(1), gain_noise=False)  # T5 init, gains 1
     pt = meta["pretrain"]
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, betas=(pt["beta1"], pt["beta2"]), eps=1e-8, weight_decay=pt["weightDecay"])
 
