@@ -3,3 +3,4 @@ export * from './bert.js';
 export * from './distilbert.js';
 export * from './gpt.js';
 export * from './t5.js';
+export * from './electra.js';

@@ -1,0 +1,169 @@
+/**
+ * Config of the objectives comparison (Raffel et al. 2020, T5 Tables 2 and 4; Lewis et al. 2020,
+ * BART Table 1; Clark et al. 2020, ELECTRA; at laptop scale): every objective pretrained on
+ * the same corpus with the same training compute (FLOPs), on the architecture it belongs to,
+ * and every denoising objective on one shared encoder-decoder; then every row, beside a randomly
+ * initialised model of each architecture, probed on the same tasks with seeds paired across rows.
+ */
+import type { EvalSpec, PretrainSettings } from '@pretrain-lab/experiment';
+import { UserError } from '@pretrain-lab/runtime';
+
+export type Architecture = 'encoder' | 'decoder' | 'encoder-decoder';
+
+/** The objectives a row can pretrain with; 'none' is a randomly initialised model (no pretraining). */
+export const OBJECTIVES = {
+  none: null,
+  mlm: 'encoder',
+  electra: 'encoder',
+  'causal-lm': 'decoder',
+  'span-corruption': 'encoder-decoder',
+  'bert-style': 'encoder-decoder',
+  'prefix-lm': 'encoder-decoder',
+  deshuffle: 'encoder-decoder',
+  'text-infilling': 'encoder-decoder',
+  'token-deletion': 'encoder-decoder',
+} as const satisfies Record<string, Architecture | null>;
+
+export type ObjectiveName = keyof typeof OBJECTIVES;
+
+export interface ObjectivesRow {
+  /** Row name in the tables. */
+  name: string;
+  objective: ObjectiveName;
+  /** Only for 'none', whose architecture is not implied by the objective. */
+  architecture?: Architecture;
+}
+
+export const architectureOf = (r: ObjectivesRow): Architecture =>
+  r.objective === 'none' ? (r.architecture as Architecture) : OBJECTIVES[r.objective];
+
+export interface ObjectivesConfig {
+  [key: string]: any;
+  seeds: number[];
+  corpus: string;
+  /** Seed of the document split, shared with the tasks so held-out documents stay held out. */
+  splitSeed: number;
+  tokenizer: { vocabSize: number; lowercase: boolean };
+  /**
+   * One width for every architecture. The encoder and the decoder-only model have numLayers
+   * blocks; the encoder-decoder has numLayers in each stack (T5 Table 2's "L + L" baseline,
+   * twice the parameters at about the same cost per token as an L-layer decoder on inputs and
+   * targets of the same length).
+   */
+  model: { dModel: number; numLayers: number; numHeads: number; dFF: number; seqLen: number };
+  /** ELECTRA's generator (the discriminator is the encoder above); the discriminator weight. */
+  electra: { numLayers: number; numHeads: number; dFF: number; discWeight: number };
+  /** Corruption rates: MLM / BERT-style 0.15; span corruption 0.15 at mean span 3; BART infilling 0.3. */
+  noise: { mlmRate: number; spanRate: number; meanSpan: number; infillingRate: number; deletionRate: number };
+  rows: ObjectivesRow[];
+  pretrain: PretrainSettings & {
+    /** Pretraining documents: every training document, plus these tasks' unlabelled training inputs. */
+    selfPretrain: { tasks: string[]; maxWords: number };
+    /** Training FLOPs per row (forward + backward, 6N per token plus attention, see flops.ts). */
+    flops: number;
+    batchSize: number;
+    warmupFraction: number;
+    evalExamples: number;
+  };
+  /** Evaluations of every row on every task: a frozen-feature linear probe at these sizes. */
+  evals: EvalSpec[];
+  tasks: { names: string[]; maxTestExamples: number };
+  probe: { steps: number; lr: number; l2: number };
+}
+
+export const defaults: ObjectivesConfig = {
+  seeds: [1, 2, 3],
+  corpus: 'brown',
+  splitSeed: 1,
+  tokenizer: { vocabSize: 1000, lowercase: true },
+  model: { dModel: 64, numLayers: 2, numHeads: 2, dFF: 256, seqLen: 64 },
+  // ELECTRA-Small's generator is a quarter of the discriminator's size; ours keeps its width (the
+  // embeddings are shared as they are) with one layer and half the feed-forward.
+  electra: { numLayers: 1, numHeads: 2, dFF: 128, discWeight: 50 },
+  noise: { mlmRate: 0.15, spanRate: 0.15, meanSpan: 3, infillingRate: 0.3, deletionRate: 0.15 },
+  rows: [
+    { name: 'no pretraining (encoder)', objective: 'none', architecture: 'encoder' },
+    { name: 'no pretraining (decoder)', objective: 'none', architecture: 'decoder' },
+    { name: 'no pretraining (encoder-decoder)', objective: 'none', architecture: 'encoder-decoder' },
+    { name: 'BERT MLM (encoder)', objective: 'mlm' },
+    { name: 'ELECTRA (encoder)', objective: 'electra' },
+    { name: 'causal LM (decoder)', objective: 'causal-lm' },
+    { name: 'BERT-style (encoder-decoder)', objective: 'bert-style' },
+    { name: 'span corruption (encoder-decoder)', objective: 'span-corruption' },
+    { name: 'prefix LM (encoder-decoder)', objective: 'prefix-lm' },
+    { name: 'deshuffling (encoder-decoder)', objective: 'deshuffle' },
+    { name: 'BART text infilling (encoder-decoder)', objective: 'text-infilling' },
+  ],
+  pretrain: {
+    selfPretrain: { tasks: ['spam'], maxWords: 25 },
+    // About 4.3M tokens of the BERT row (0.7 MFLOP a token), 1.5M input tokens of a T5 row that
+    // reconstructs its whole input: 30 to 90 seconds a row at the calibration's 30-70 GFLOP/s.
+    flops: 3e12,
+    batchSize: 32,
+    lr: 5e-3,
+    minLrRatio: 0.1,
+    warmupFraction: 0.06,
+    weightDecay: 0.01,
+    beta1: 0.9,
+    beta2: 0.98,
+    eps: 1e-6,
+    evalEvery: 200,
+    evalExamples: 256,
+    logEvery: 10,
+    checkpointEvery: 200,
+  },
+  evals: [
+    { method: 'probe', trainExamples: 256 },
+    { method: 'probe', trainExamples: 1024 },
+  ],
+  tasks: { names: ['brown-genre', 'spam'], maxTestExamples: 600 },
+  probe: { steps: 300, lr: 0.05, l2: 1e-3 },
+};
+
+const posInt = (v: unknown) => Number.isInteger(v) && (v as number) > 0;
+
+export function validate(c: ObjectivesConfig): void {
+  const fail = (msg: string): never => {
+    throw new UserError(msg);
+  };
+  if (!Array.isArray(c.seeds) || c.seeds.length === 0 || !c.seeds.every((s) => Number.isInteger(s) && s >= 0))
+    fail(`seeds must be a non-empty array of non-negative integers, got ${JSON.stringify(c.seeds)}`);
+  if (!posInt(c.tokenizer.vocabSize) || c.tokenizer.vocabSize < 100)
+    fail(`tokenizer.vocabSize must be an integer >= 100, got ${c.tokenizer.vocabSize}`);
+  for (const k of ['dModel', 'numLayers', 'numHeads', 'dFF', 'seqLen'] as const)
+    if (!posInt(c.model[k])) fail(`model.${k} must be a positive integer, got ${c.model[k]}`);
+  if (c.model.dModel % c.model.numHeads !== 0)
+    fail(`model.dModel ${c.model.dModel} is not divisible by model.numHeads ${c.model.numHeads}`);
+  if (c.model.seqLen < 8) fail(`model.seqLen must be at least 8, got ${c.model.seqLen}`);
+  for (const k of ['numLayers', 'numHeads', 'dFF'] as const)
+    if (!posInt(c.electra[k])) fail(`electra.${k} must be a positive integer, got ${c.electra[k]}`);
+  for (const [k, v] of Object.entries(c.noise))
+    if (!(typeof v === 'number' && v > 0 && (k === 'meanSpan' || v < 1)))
+      fail(`noise.${k} must be a number in (0, 1)${k === 'meanSpan' ? ' (meanSpan: > 0)' : ''}, got ${v}`);
+  const names = new Set<string>();
+  const known = Object.keys(OBJECTIVES);
+  for (const r of c.rows) {
+    if (!known.includes(r.objective))
+      fail(`row '${r.name}': unknown objective '${r.objective}'; known: ${known.join(', ')}`);
+    if (r.objective === 'none' && !['encoder', 'decoder', 'encoder-decoder'].includes(r.architecture ?? ''))
+      fail(`row '${r.name}': objective none needs architecture encoder, decoder or encoder-decoder`);
+    if (names.has(r.name)) fail(`row '${r.name}' appears twice`);
+    names.add(r.name);
+  }
+  if (!c.rows.some((r) => r.objective !== 'none')) fail('rows must include at least one objective');
+  const p = c.pretrain;
+  for (const k of ['batchSize', 'evalEvery', 'evalExamples', 'logEvery'] as const)
+    if (!posInt(p[k])) fail(`pretrain.${k} must be a positive integer, got ${p[k]}`);
+  if (!(p.flops > 0)) fail(`pretrain.flops must be positive, got ${p.flops}`);
+  if (!(p.lr > 0)) fail(`pretrain.lr must be positive, got ${p.lr}`);
+  if (!Array.isArray(c.evals) || c.evals.length === 0) fail('evals must list at least one evaluation');
+  for (const e of c.evals) {
+    if (e.method !== 'probe') fail(`evals: only method probe is supported here, got '${e.method}'`);
+    if (!posInt(e.trainExamples))
+      fail(`evals: trainExamples must be a positive integer, got ${e.trainExamples}`);
+  }
+  if (!Array.isArray(c.tasks.names) || c.tasks.names.length === 0)
+    fail('tasks.names must name at least one task');
+  if (!posInt(c.tasks.maxTestExamples))
+    fail(`tasks.maxTestExamples must be a positive integer, got ${c.tasks.maxTestExamples}`);
+}

@@ -1,0 +1,200 @@
+/**
+ * What each objective makes of chunk i of a token stream, as the batches its architecture
+ * trains on. Every corruption comes from the objectives package (pure functions with explicit
+ * generators); the generator of chunk i at epoch e is Rng.derive(seed, `<objective>/<i>/<e>`),
+ * so a batch is independent of batch order and the same after a resume.
+ *
+ *   encoder          [CLS] chunk(T - 2) [SEP], MLM-masked (BERT 80/10/10; ELECTRA's generator reads it)
+ *   decoder          chunk(T + 1): inputs chunk[0 .. T-1], targets chunk[1 .. T]
+ *   encoder-decoder  chunk(T - 1) + EOS ([SEP]) through the objective: inputs and targets padded
+ *                    to the batch's longest row
+ *
+ * T5 rows get NUM_SENTINELS extra ids at the end of the vocabulary (sentinel k = V' - 1 - k).
+ * trainingFlops counts what a batch costs, as Kaplan et al. (2020) count it: 6 FLOPs per
+ * parameter per token through it, plus 6 n_layer n_ctx d for attention, at each stack's lengths.
+ */
+import {
+  deshuffle,
+  IGNORE_INDEX,
+  type MlmOptions,
+  maskBatch,
+  maskTokens,
+  prefixLm,
+  spanCorruption,
+  t5SentinelId,
+  textInfilling,
+  tokenDeletion,
+} from '@pretrain-lab/objectives';
+import { Rng } from '@pretrain-lab/runtime';
+import { type Architecture, architectureOf, type ObjectivesConfig, type ObjectivesRow } from './config.js';
+import type { SpecialIds } from './data.js';
+
+export const NUM_SENTINELS = 32;
+
+export interface EncoderBatch {
+  kind: 'encoder';
+  inputIds: Int32Array;
+  attentionMask: Int32Array;
+  mlmLabels: Int32Array;
+  rows: number;
+  T: number;
+}
+export interface DecoderBatch {
+  kind: 'decoder';
+  inputs: Int32Array;
+  targets: Int32Array;
+  rows: number;
+  T: number;
+}
+export interface Seq2SeqBatch {
+  kind: 'encoder-decoder';
+  inputIds: Int32Array;
+  attentionMask: Int32Array;
+  labels: Int32Array;
+  rows: number;
+  inLen: number;
+  outLen: number;
+}
+export type AnyBatch = EncoderBatch | DecoderBatch | Seq2SeqBatch;
+
+/** Raw tokens per chunk for an architecture at sequence length T. */
+export const chunkLength = (arch: Architecture, T: number) =>
+  arch === 'encoder' ? T - 2 : arch === 'decoder' ? T + 1 : T - 1;
+
+export function collate(
+  inputs: readonly Int32Array[],
+  targets: readonly Int32Array[],
+  pad: number,
+): Seq2SeqBatch {
+  const rows = inputs.length;
+  const inLen = Math.max(1, ...inputs.map((x) => x.length));
+  const outLen = Math.max(1, ...targets.map((x) => x.length));
+  const inputIds = new Int32Array(rows * inLen).fill(pad);
+  const attentionMask = new Int32Array(rows * inLen);
+  const labels = new Int32Array(rows * outLen).fill(IGNORE_INDEX);
+  for (let r = 0; r < rows; r++) {
+    inputIds.set(inputs[r], r * inLen);
+    attentionMask.fill(1, r * inLen, r * inLen + inputs[r].length);
+    labels.set(targets[r], r * outLen);
+  }
+  return { kind: 'encoder-decoder', inputIds, attentionMask, labels, rows, inLen, outLen };
+}
+
+const withEos = (x: Int32Array, eos: number) => {
+  const out = new Int32Array(x.length + 1);
+  out.set(x);
+  out[x.length] = eos;
+  return out;
+};
+
+/** The batcher of one row: chunk length, and the batch of chunks `indices` of a stream at an epoch. */
+export function batcher(cfg: ObjectivesConfig, ids: SpecialIds, vocabSize: number, row: ObjectivesRow) {
+  const arch = architectureOf(row);
+  const T = cfg.model.seqLen;
+  const L = chunkLength(arch, T);
+  const n = cfg.noise;
+  const specialIds = [ids.padId, ids.clsId, ids.sepId, ids.maskId];
+  const mlm: MlmOptions = { vocabSize, maskId: ids.maskId, specialIds, mlmProbability: n.mlmRate };
+  const sentinelId = t5SentinelId(vocabSize + NUM_SENTINELS);
+  const eosId = ids.sepId;
+  const chunk = (s: Int32Array, i: number) => s.subarray(i * L, (i + 1) * L);
+  const seq2seq = (x: Int32Array, rng: Rng): { inputs: Int32Array; targets: Int32Array } => {
+    switch (row.objective) {
+      case 'span-corruption':
+        return spanCorruption(x, {
+          noiseDensity: n.spanRate,
+          meanNoiseSpanLength: n.meanSpan,
+          rng,
+          sentinelId,
+          eosId,
+        });
+      case 'bert-style': // T5 Table 4's BERT-style: MLM-corrupted inputs, the original text as targets
+        return { inputs: withEos(maskTokens(x, rng, mlm).inputs, eosId), targets: withEos(x, eosId) };
+      case 'prefix-lm':
+        return prefixLm(x, { rng, eosId });
+      case 'deshuffle':
+        return deshuffle(x, { rng, eosId });
+      case 'text-infilling': {
+        const e = textInfilling(x, { rng, maskId: ids.maskId, noiseDensity: n.infillingRate });
+        return { inputs: withEos(e.inputs, eosId), targets: withEos(e.targets, eosId) };
+      }
+      case 'token-deletion': {
+        const e = tokenDeletion(x, { rng, noiseDensity: n.deletionRate });
+        return { inputs: withEos(e.inputs, eosId), targets: withEos(e.targets, eosId) };
+      }
+      default:
+        throw new Error(`objective ${row.objective} is not an encoder-decoder objective`);
+    }
+  };
+  const batch = (s: Int32Array, indices: ArrayLike<number>, seed: number, epoch: number): AnyBatch => {
+    const rows = indices.length;
+    if (arch === 'encoder') {
+      const raw = new Int32Array(rows * T);
+      for (let r = 0; r < rows; r++) {
+        raw[r * T] = ids.clsId;
+        raw.set(chunk(s, indices[r]), r * T + 1);
+        raw[r * T + T - 1] = ids.sepId;
+      }
+      const m = maskBatch(raw, T, { masking: 'dynamic', seed, epoch }, mlm, { sequenceIndices: indices });
+      return {
+        kind: 'encoder',
+        inputIds: m.inputs,
+        attentionMask: new Int32Array(rows * T).fill(1),
+        mlmLabels: m.labels,
+        rows,
+        T,
+      };
+    }
+    if (arch === 'decoder') {
+      const inputs = new Int32Array(rows * T);
+      const targets = new Int32Array(rows * T);
+      for (let r = 0; r < rows; r++) {
+        const c = chunk(s, indices[r]);
+        inputs.set(c.subarray(0, T), r * T);
+        targets.set(c.subarray(1, T + 1), r * T);
+      }
+      return { kind: 'decoder', inputs, targets, rows, T };
+    }
+    const ex = Array.from(indices, (i) =>
+      seq2seq(chunk(s, i), Rng.derive(seed, `${row.objective}/${i}/${epoch}`)),
+    );
+    return collate(
+      ex.map((e) => e.inputs),
+      ex.map((e) => e.targets),
+      ids.padId,
+    );
+  };
+  return { arch, chunkLength: L, chunks: (s: Int32Array) => Math.floor(s.length / L), batch };
+}
+
+/** Training FLOPs of one batch of a row (forward + backward), see the header. */
+export function trainingFlops(
+  cfg: ObjectivesConfig,
+  row: ObjectivesRow,
+  vocabSize: number,
+  b: AnyBatch,
+): number {
+  const { dModel: d, numLayers: nl, dFF } = cfg.model;
+  const block = (ff: number, cross = false) => (cross ? 8 : 4) * d * d + 2 * d * ff; // non-embedding weights
+  const head = d * d + d * vocabSize; // MLM transform + tied projection
+  if (b.kind === 'encoder') {
+    const tokens = b.rows * b.T;
+    const masked = b.mlmLabels.reduce((a, l) => a + (l >= 0 ? 1 : 0), 0);
+    const enc = (layers: number, ff: number) => tokens * (layers * block(ff) + layers * b.T * d);
+    if (row.objective === 'electra') {
+      const g = cfg.electra;
+      return 6 * (enc(g.numLayers, g.dFF) + masked * head + enc(nl, dFF) + tokens * (d * d + d));
+    }
+    return 6 * (enc(nl, dFF) + masked * head);
+  }
+  if (b.kind === 'decoder') {
+    const tokens = b.rows * b.T;
+    return 6 * tokens * (nl * block(dFF) + nl * b.T * d + d * vocabSize);
+  }
+  const encTokens = b.rows * b.inLen;
+  const decTokens = b.rows * b.outLen;
+  return (
+    6 * encTokens * (nl * block(dFF) + nl * b.inLen * d) +
+    6 * decTokens * (nl * block(dFF, true) + nl * (b.outLen + b.inLen) * d + d * (vocabSize + NUM_SENTINELS))
+  );
+}

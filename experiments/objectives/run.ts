@@ -1,0 +1,104 @@
+/**
+ * The objectives comparison, top to bottom: data and tokenizer, the tasks, then the grid
+ * (seeds x rows x tasks x probe sizes) handed to the shared ablation runner, which resumes,
+ * pairs seeds across rows and writes summary.json in the ablation schema. A 'none' row is a
+ * randomly initialised model of its architecture (zero pretraining steps); every other row
+ * pretrains on its objective for the same FLOPs. The report judges the papers' claims from it.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { type ExperimentContext, runAblation } from '@pretrain-lab/experiment';
+import { loadCheckpoint } from '@pretrain-lab/train';
+import { architectureOf, type ObjectivesConfig, type ObjectivesRow } from './config.js';
+import { loadData, type TextTask } from './data.js';
+import { evaluateRow, makeModel, pretrainRow, type RowModel, type UnitContext } from './units.js';
+
+export async function runObjectives(cfg: ObjectivesConfig, ctx: ExperimentContext): Promise<void> {
+  const dir = ctx.run.dir;
+
+  // Data: one tokenizer and token stream for every row; the tasks' texts as token ids.
+  const data = loadData(cfg, dir);
+  ctx.log(`pretraining corpus: ${data.notes.join('; ')}`);
+  for (const s of data.skipped) ctx.log(`task skipped: ${s}`);
+  for (const t of data.tasks)
+    ctx.log(
+      `task ${t.name}: ${t.labels.length} classes, ${t.train.ids.length} training and ${t.test.ids.length} test examples`,
+    );
+  if (data.tasks.length === 0) throw new Error('no task is available; see the notes above');
+
+  const units: UnitContext = {
+    cfg,
+    data,
+    metrics: ctx.metrics,
+    progress: ctx.progress,
+    extraFiles: { 'tokenizer.json': fs.readFileSync(path.join(dir, 'tokenizer.json'), 'utf8') },
+    log: ctx.log,
+  };
+
+  // The grid, run by the shared ablation runner.
+  await runAblation<RowModel, ObjectivesRow, TextTask>(
+    {
+      experiment: 'objectives',
+      seeds: cfg.seeds,
+      variants: cfg.rows,
+      baseline: null,
+      tasks: data.tasks,
+      evals: cfg.evals,
+      unitConfig: {
+        pretrain: {
+          corpus: cfg.corpus,
+          splitSeed: cfg.splitSeed,
+          tokenizer: cfg.tokenizer,
+          model: cfg.model,
+          electra: cfg.electra,
+          noise: cfg.noise,
+          pretrain: cfg.pretrain,
+        },
+        eval: { probe: cfg.probe, tasks: cfg.tasks },
+      },
+      skippedTasks: data.skipped,
+      variantInfo: (r) => ({
+        name: r.name,
+        pretrained: r.objective !== 'none',
+        fields: { objective: r.objective, architecture: architectureOf(r) },
+      }),
+      taskInfo: (t) => ({
+        name: t.name,
+        kind: 'classification',
+        metric: 'accuracy',
+        classes: t.labels.length,
+        trainExamples: t.train.ids.length,
+        testExamples: t.test.ids.length,
+      }),
+      fresh: () => {
+        throw new Error('the objectives grid has no single baseline: its none rows are variants');
+      },
+      pretrain: async (r, seed, unit) => {
+        const model = makeModel(cfg, data, r, seed);
+        if (r.objective === 'none') {
+          const outcome = {
+            status: 'completed' as const,
+            steps: 0,
+            tokens: 0,
+            epochs: 0,
+            finalLoss: {},
+            tokensPerSec: 0,
+            extra: { flops: 0, flopsPerStep: 0, architecture: architectureOf(r) },
+          };
+          return { model, outcome };
+        }
+        return { model, outcome: await pretrainRow(units, model, r, seed, unit) };
+      },
+      restore: (r, seed, checkpointDir) => {
+        const model = makeModel(cfg, data, r, seed);
+        if (r.objective === 'none') return model;
+        const ck = loadCheckpoint(checkpointDir);
+        model.m.params.assign(Object.fromEntries(Object.entries(ck.weights).map(([k, w]) => [k, w.data])));
+        return model;
+      },
+      evaluate: (model, q) => evaluateRow(units, model, q),
+      dispose: (model) => model.m.dispose(),
+    },
+    { dir, metrics: ctx.metrics, log: ctx.log },
+  );
+}
