@@ -7,6 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { BERT, type BERTPretrainBatch, resolveBERTConfig } from '../bert.js';
+import { Electra, type ElectraBatch, resolveElectraConfig } from '../electra.js';
 import { GPT, resolveGPTConfig } from '../gpt.js';
 
 export interface Flat {
@@ -224,4 +225,45 @@ export function distilTeacherFromFixture(fx: DistilFixture): BERT {
     Object.fromEntries(Object.entries(fx.model.teacherParams).map(([k, v]) => [k, flatData(v)])),
   );
   return model;
+}
+
+/** The fixture written by tools/reference/electra.py: one batch, a pre-norm and a post-norm case. */
+export interface ElectraFixture {
+  generator: { numLayers: number; numHeads: number; dFF: number };
+  discWeight: number;
+  inputs: { inputIds: Flat; attentionMask: Flat; mlmLabels: Flat; samples: Flat };
+  cases: {
+    name: 'prenorm' | 'postnorm';
+    config: BERTFixture['config'];
+    params: Record<string, Flat>;
+    genLogits: Flat;
+    discInputs: Flat;
+    discLabels: Flat;
+    discLogits: Flat;
+    losses: { mlm: number; disc: number; total: number };
+    discAccuracy: number;
+    replacedFraction: number;
+    grads: Record<string, number[]>;
+    mlmGrads: Record<string, number[]>;
+  }[];
+}
+
+export const loadElectraFixture = (): ElectraFixture => loadFixtureJSON('electra-tiny');
+
+/** Our Electra with a fixture case's config (no dropout) and weights. */
+export function electraFromFixture(fx: ElectraFixture, c: ElectraFixture['cases'][number]): Electra {
+  const { batchSize: _, ...disc } = c.config;
+  const model = new Electra(resolveElectraConfig({ ...disc, dropout: 0 }, fx.generator, fx.discWeight), 0);
+  model.params.assign(Object.fromEntries(Object.entries(c.params).map(([k, v]) => [k, flatData(v)])));
+  return model;
+}
+
+/** The fixture's batch as int32 tensors and its generator samples (the caller disposes the tensors). */
+export function electraFixtureBatch(fx: ElectraFixture): { batch: ElectraBatch; samples: Int32Array } {
+  const t2 = (f: Flat) => tf.tensor2d(f.data, f.shape as [number, number], 'int32');
+  const i = fx.inputs;
+  return {
+    batch: { inputIds: t2(i.inputIds), attentionMask: t2(i.attentionMask), mlmLabels: t2(i.mlmLabels) },
+    samples: Int32Array.from(i.samples.data),
+  };
 }
