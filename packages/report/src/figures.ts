@@ -6,6 +6,7 @@
 import { join } from 'node:path';
 import { writeFileAtomicIfChanged } from './files.js';
 import { nspFigures, nspReport } from './nsp/report.js';
+import { objectivesFigures, objectivesReport } from './objectives/report.js';
 import { latestCompleteRun } from './results.js';
 import { scalingFigures, scalingReport } from './scaling.js';
 import { spansFigures, spansReport } from './spans/report.js';
@@ -19,6 +20,7 @@ export interface ExperimentReport {
 
 export const EXPERIMENT_REPORTS: Readonly<Record<string, ExperimentReport>> = {
   nsp: { figures: nspFigures, report: nspReport },
+  objectives: { figures: objectivesFigures, report: objectivesReport },
   scaling: { figures: scalingFigures, report: scalingReport },
   spans: { figures: spansFigures, report: spansReport },
 };

@@ -42,6 +42,8 @@ export interface PointPanelsOptions {
   /** What the rule is, e.g. 'no pretraining'. */
   ruleLabel?: string;
   emptyText?: string;
+  /** Angle of the x labels (default 0, level); long labels read better at -35. */
+  labelAngle?: number;
 }
 
 export function pointPanelsSpec(points: readonly PanelPoint[], o: PointPanelsOptions): TopLevelSpec {
@@ -67,7 +69,7 @@ export function pointPanelsSpec(points: readonly PanelPoint[], o: PointPanelsOpt
     type: 'ordinal',
     title: o.xTitle,
     sort: labels,
-    axis: { labelAngle: 0 },
+    axis: { labelAngle: o.labelAngle ?? 0 },
   };
   // Padding keeps points off the frame; a panel where every value is equal (a floor at 0) still
   // gets a scale around it.

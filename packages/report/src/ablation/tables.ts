@@ -120,9 +120,11 @@ export function pretrainTable(
     fields?: readonly string[];
     variants?: readonly string[];
     extraColumns?: readonly ExtraColumn[];
+    /** Only these final losses, in this order, where the run has them (default: every one). */
+    losses?: readonly string[];
   } = {},
 ): string[] {
-  const losses = lossNames(s);
+  const losses = opts.losses ? opts.losses.filter((l) => lossNames(s).includes(l)) : lossNames(s);
   const fields = opts.fields ?? [];
   const extra = opts.extraColumns ?? [];
   const lines = [

@@ -1,0 +1,235 @@
+/**
+ * The objectives comparison's figure and report (T5 Tables 2 and 4, BART Table 1, ELECTRA; at
+ * small scale), from one results run directory of experiments/objectives alone: its
+ * summary.json in the ablation schema, config.json and run.json. Every verdict is computed here
+ * from the committed per-example scores (ablation/claims.ts's paired bootstrap over seeds).
+ */
+import type { AblationSummary } from '@pretrain-lab/experiment/schema';
+import { meanStd } from '@pretrain-lab/scaling';
+import type { TopLevelSpec } from 'vega-lite';
+import {
+  type ClaimResult,
+  type ClaimVerdict,
+  fmtCellVerdict,
+  fmtClaimTest,
+  fmtClaimVerdict,
+  judgeClaims,
+  VERDICT_RULE,
+} from '../ablation/claims.js';
+import { type PanelPoint, pointPanelsSpec } from '../ablation/point-chart.js';
+import { type AblationRun, cellLabel, evalsText, gridCells, loadAblation } from '../ablation/summary.js';
+import { pretrainTable, scoreTable } from '../ablation/tables.js';
+import { describeCorpus, listText, runSection } from '../compare.js';
+import { fmtInt, fmtSig } from '../format.js';
+import { renderCharts } from '../render.js';
+import { paperCell, paperTables } from './anchors.js';
+import { type ObjectivesClaimGroup, objectivesClaimGroups } from './claims.js';
+
+export const OBJECTIVES_FIGURES = ['objectives-scores'] as const;
+
+const ARCH_GROUPS = ['no pretraining', 'encoder', 'decoder', 'encoder-decoder'] as const;
+const groupOf = (v: AblationSummary['variants'][number]) =>
+  v.pretrained ? String(v.fields.architecture) : 'no pretraining';
+/** "BERT MLM (encoder)" -> "BERT MLM"; the architecture is the point's colour. */
+const shortLabel = (v: AblationSummary['variants'][number]) =>
+  v.pretrained
+    ? v.name.replace(/\s*\((encoder|decoder|encoder-decoder)\)$/, '')
+    : `none, ${String(v.fields.architecture).replace('encoder-decoder', 'enc-dec')}`;
+
+/** Probe accuracy per row, a panel per task and probe size; colour: architecture. */
+export function objectivesScoresSpec(r: AblationRun): TopLevelSpec {
+  const s = r.summary;
+  const points: PanelPoint[] = [];
+  const cells = gridCells(s);
+  for (const c of cells)
+    for (const v of s.variants) {
+      const xs = s.results
+        .filter(
+          (x) =>
+            x.variant === v.name &&
+            x.task === c.task &&
+            x.method === c.method &&
+            x.trainExamples === c.trainExamples,
+        )
+        .map((x) => 100 * x.score);
+      if (!xs.length) continue;
+      const st = meanStd(xs);
+      points.push({
+        panel: cellLabel(c),
+        group: groupOf(v),
+        label: shortLabel(v),
+        variant: v.name,
+        mean: st.mean,
+        lo: st.mean - st.std,
+        hi: st.mean + st.std,
+        n: xs.length,
+      });
+    }
+  return pointPanelsSpec(points, {
+    title: 'Probe accuracy per pretraining objective, at one training-compute budget',
+    subtitle: [
+      `linear probe on frozen mean-pooled states, ${evalsText(s.evals)} labelled examples; colour: architecture`,
+    ],
+    yTitle: 'Test accuracy (%)',
+    xTitle: 'Objective',
+    labels: s.variants.map(shortLabel),
+    panels: cells.map(cellLabel),
+    groups: ARCH_GROUPS,
+    emptyText: 'no evaluation in this run',
+    labelAngle: -35,
+  });
+}
+
+export async function objectivesFigures(runDir: string, outDir: string): Promise<string[]> {
+  return renderCharts([['objectives-scores', objectivesScoresSpec(loadAblation(runDir))]], outDir);
+}
+
+interface Judged {
+  group: ObjectivesClaimGroup;
+  results: ClaimResult[];
+}
+export const judgeObjectives = (s: AblationSummary): Judged[] =>
+  objectivesClaimGroups(s).map((group) => ({ group, results: judgeClaims(s, group.claims) }));
+
+type Obj = Record<string, any>;
+
+function whatWasRun(cfg: Obj, s: AblationSummary): string[] {
+  const m: Obj = cfg.model ?? {};
+  const p: Obj = cfg.pretrain ?? {};
+  const e: Obj = cfg.electra ?? {};
+  const n: Obj = cfg.noise ?? {};
+  const recs = s.pretrain.filter((x) => x.steps > 0);
+  const flops = recs.map((x) => Number(x.extra.flops));
+  const self = p.selfPretrain?.tasks?.length
+    ? `, plus the unlabelled training inputs of ${listText(p.selfPretrain.tasks.map((t: string) => `\`${t}\``))} (first ${p.selfPretrain.maxWords} words each; self-pretraining)`
+    : '';
+  const units = s.pretrain.filter((x) => x.steps > 0).length;
+  return [
+    '## What was run',
+    '',
+    `- Corpus: ${describeCorpus(cfg.corpus)}, every training document (split with seed ${cfg.splitSeed})${self}, as one token stream; one WordPiece tokenizer of ${fmtInt(cfg.tokenizer?.vocabSize)} tokens for every row.`,
+    `- Models, one width for all: d_model ${m.dModel}, ${m.numHeads} heads, d_ff ${m.dFF}, sequence length ${m.seqLen}. Encoder (BERT, pre-norm) and decoder-only (GPT) models have ${m.numLayers} layers; the encoder-decoder (T5 v1.0) has ${m.numLayers} in each stack, as T5 Table 2's baseline, with ${32} sentinel ids added to the vocabulary. ELECTRA: the discriminator is the encoder; the generator has ${e.numLayers} layer(s), ${e.numHeads} heads, d_ff ${e.dFF}, shares the embeddings, discriminator weight ${e.discWeight}.`,
+    `- Objectives: MLM and BERT-style at ${n.mlmRate} (80/10/10); span corruption at ${n.spanRate}, mean span ${n.meanSpan}; BART text infilling at ${n.infillingRate}, Poisson(3) spans; prefix LM with a uniform split; deshuffling a full permutation. Encoder-decoder rows reconstruct the whole input except span corruption (sentinels and spans only) and prefix LM (the suffix).`,
+    `- Budget: ${fmtSig(Number(p.flops), 3)} training FLOPs per row (6 per weight per token through it plus Kaplan's attention term, each stack at its own lengths; actually ${flops.length ? `${fmtSig(Math.min(...flops), 3)} to ${fmtSig(Math.max(...flops), 3)}` : 'n/a'}), batch ${p.batchSize}, peak lr ${p.lr} with ${100 * (p.warmupFraction ?? 0)}% warmup and cosine decay to ${p.minLrRatio}x, AdamW (${p.beta1}, ${p.beta2}), weight decay ${p.weightDecay}, gradients clipped at 1. The same FLOPs buy different tokens per objective (see the pretraining table); a same-tokens view is not run.`,
+    `- Evaluation of every row on every task: a linear probe (${cfg.probe?.steps} steps, lr ${cfg.probe?.lr}, L2 ${cfg.probe?.l2}) on the frozen model's mean-pooled last hidden states (the encoder's; the decoder-only model's causal states; the T5 encoder's) at ${evalsText(s.evals)} labelled examples, the same examples for every row. No fine-tuning and no generation task in this run.`,
+    `- Tasks: ${listText(s.tasks.map((t) => `\`${t.name}\` (${t.classes} classes, ${fmtInt(t.trainExamples)} training and ${fmtInt(t.testExamples)} test examples)`))}.`,
+    `- Seeds: ${listText(s.seeds)}; each seed fixes every row's initialisation and data order, so rows are compared seed by seed. A "no pretraining" row per architecture is its random initialisation, probed the same way.`,
+    `- Units of work: ${units} pretrainings and ${fmtInt(s.results.length)} evaluations.`,
+    '',
+  ];
+}
+
+function honestReading(judged: Judged[]): string[] {
+  const L: string[] = [`Rule: ${VERDICT_RULE}`, ''];
+  for (const { group, results } of judged) {
+    const first = results[0];
+    if (!first) continue;
+    const lines = results.map(
+      (r) => `${group.id === 'pretraining' ? r.claim.a : fmtClaimTest(r.claim)}: ${fmtClaimVerdict(r)}`,
+    );
+    L.push(`- **${group.title}** (claim: ${first.claim.text}; ${first.claim.anchor}). ${lines.join('; ')}.`);
+  }
+  L.push('');
+  const summaryOf = (v: ClaimVerdict) => {
+    const hits = judged.flatMap(({ results }) =>
+      results.filter((r) => r.verdict === v).map((r) => fmtClaimTest(r.claim)),
+    );
+    return hits.length ? hits.join('; ') : 'none';
+  };
+  L.push(`- What worked (supported): ${summaryOf('supported')}.`);
+  L.push(
+    `- What did not (not supported: the interval lies against the claim): ${summaryOf('not supported')}.`,
+  );
+  L.push(`- Within noise (this run cannot tell): ${summaryOf('within noise')}.`);
+  L.push(`- Not run (a row it needs is absent): ${summaryOf('not run')}.`, '');
+  L.push(
+    "At this scale a verdict says what these small models did on these small tasks, not what the papers' models do on GLUE, SQuAD or MNLI; compare directions, not levels. BART's sentence permutation and document rotation rows and SpanBERT are not rows of this experiment yet, so their claims are absent.",
+    '',
+  );
+  return L;
+}
+
+/** Markdown for docs/experiments/objectives.md. */
+export function objectivesReport(runDir: string, figuresRelPath: string): string {
+  const { run, summary: s } = loadAblation(runDir);
+  const cfg = run.config as Obj;
+  const rel = figuresRelPath.replace(/\/+$/, '');
+  const judged = judgeObjectives(s);
+  const seeds = s.seeds.length;
+  const spread = seeds > 1 ? `mean ± sample standard deviation over ${seeds} seeds` : 'one seed';
+  const L: string[] = [
+    '# Pretraining objectives compared on one compute budget',
+    '',
+    `This report compares, at small scale, the pretraining objectives of the textbook's section: masked language modelling (BERT), replaced token detection (ELECTRA), left-to-right language modelling (GPT) and the encoder-decoder denoising objectives of T5 and BART, each pretrained on the same corpus for the same training FLOPs and probed on the same tasks beside a random model of each architecture (T5 Tables 2 and 4, BART Table 1, ELECTRA). Every claim is tested cell by cell with a paired bootstrap over seeds and test examples. It was generated from \`${run.dir.split('/').slice(-2).join('/')}\` alone.`,
+    '',
+    ...runSection(run),
+    ...whatWasRun(cfg, s),
+    '## Figure',
+    '',
+    `![Probe accuracy per objective, by task and probe size](${rel}/objectives-scores.svg)`,
+    '',
+    '## Pretraining',
+    '',
+    `Final validation losses in nats (each row's own objective on held-out text, so levels differ between rows; ELECTRA's \`val\` is mlm + ${cfg.electra?.discWeight ?? 50} × disc), ${spread}; tokens (input tokens through the first stack), epochs and throughput are means over seeds.`,
+    '',
+    ...pretrainTable(s, {
+      fields: ['architecture'],
+      losses: ['val', 'mlm', 'disc'],
+      extraColumns: [
+        {
+          title: 'ELECTRA disc. accuracy',
+          align: 'right',
+          cell: (v) => {
+            const xs = s.pretrain.filter((p) => p.variant === v.name).map((p) => p.finalLoss.discAccuracy);
+            return xs.every((x) => typeof x === 'number') && xs.length
+              ? `${(100 * mean(xs)).toFixed(1)}%`
+              : '—';
+          },
+        },
+        {
+          title: 'steps',
+          align: 'right',
+          cell: (v) => fmtInt(mean(s.pretrain.filter((p) => p.variant === v.name).map((p) => p.steps))),
+        },
+      ],
+    }),
+    '',
+    '## Results: ours beside the papers',
+    '',
+    `Probe test accuracy in percent, ${spread}, one table per task. The last column is the papers' number for the same objective (they fine-tune on GLUE, SQuAD and MNLI; we probe small classification tasks).`,
+    '',
+  ];
+  const paper = {
+    title: 'paper',
+    cell: (v: { fields: Obj; pretrained: boolean }) => paperCell(v.fields.objective, v.pretrained),
+  };
+  for (const t of s.tasks) {
+    L.push(`**${t.name}** (${t.classes ?? '?'} classes, ${t.testExamples} test examples, ${t.metric}):`, '');
+    L.push(...scoreTable(s, { tasks: [t.name], losses: false, extraColumns: [paper] }), '');
+  }
+  L.push(...paperTables(), '');
+  L.push('## Honest reading', '', ...honestReading(judged));
+  L.push(
+    '## Verdicts, cell by cell',
+    '',
+    `Differences are A − B in points of accuracy, with the 95% paired-bootstrap interval; seeds ${listText(s.seeds)} unless a line names fewer.`,
+    '',
+  );
+  for (const { group, results } of judged) {
+    L.push(`### ${group.title}`, '');
+    for (const r of results) {
+      L.push(`**${fmtClaimTest(r.claim)}**: ${fmtClaimVerdict(r)}.`, '');
+      if (r.verdict === 'not run') continue;
+      for (const c of r.cells) L.push(`- ${fmtCellVerdict(c, s.seeds)}`);
+      for (const u of r.untested) L.push(`- ${cellLabel(u.cell)}: not tested (${u.reason})`);
+      L.push('');
+    }
+  }
+  L.push('## Skipped tasks', '');
+  if (s.skippedTasks.length === 0) L.push('None: every configured task ran.');
+  else for (const x of s.skippedTasks) L.push(`- ${x}`);
+  L.push('');
+  return L.join('\n');
+}
+
+const mean = (xs: number[]) => (xs.length ? xs.reduce((a, x) => a + x, 0) / xs.length : 0);
