@@ -32,6 +32,10 @@ export interface ObjectivesRow {
   objective: ObjectiveName;
   /** Only for 'none', whose architecture is not implied by the objective. */
   architecture?: Architecture;
+  /** Another width than model.dModel (d_ff 4x it), for the in-context rows of several sizes. */
+  dModel?: number;
+  /** Decoder rows: the fraction of training chunks replaced by recall sequences (in-context.ts). */
+  recall?: number;
 }
 
 export const architectureOf = (r: ObjectivesRow): Architecture =>
@@ -67,6 +71,21 @@ export interface ObjectivesConfig {
   };
   /** Evaluations of every row on every task: a frozen-feature linear probe at these sizes. */
   evals: EvalSpec[];
+  /**
+   * In-context evaluation of the decoder-only rows (in-context.ts): label-word prompts with
+   * `shots` demonstrations on `tasks`, and kv-recall prompts with `kvPairs` pairs; `recallPairs`
+   * pairs in each recall pretraining sequence.
+   */
+  inContext: {
+    tasks: string[];
+    shots: number[];
+    wordsPerText: number;
+    kvPairs: number[];
+    kvPrompts: number;
+    recallPairs: number;
+    /** Keys and values are drawn from this many ordinary token ids (the first ones after the specials). */
+    recallVocab: number;
+  };
   tasks: { names: string[]; maxTestExamples: number };
   probe: { steps: number; lr: number; l2: number };
 }
@@ -93,6 +112,9 @@ export const defaults: ObjectivesConfig = {
     { name: 'prefix LM (encoder-decoder)', objective: 'prefix-lm' },
     { name: 'deshuffling (encoder-decoder)', objective: 'deshuffle' },
     { name: 'BART text infilling (encoder-decoder)', objective: 'text-infilling' },
+    // In context and model size: the causal LM at half and twice the width, same FLOPs.
+    { name: 'causal LM (decoder, d32)', objective: 'causal-lm', dModel: 32 },
+    { name: 'causal LM (decoder, d128)', objective: 'causal-lm', dModel: 128 },
   ],
   pretrain: {
     selfPretrain: { tasks: ['spam'], maxWords: 25 },
@@ -116,6 +138,22 @@ export const defaults: ObjectivesConfig = {
     { method: 'probe', trainExamples: 256 },
     { method: 'probe', trainExamples: 1024 },
   ],
+  // What did not work (2026-12-03, one seed, d64, this FLOP budget unless said): the causal LM
+  // trained on text alone recalls nothing in context (0.1% on repeated random sequences, 0% on
+  // kv-recall); a quarter of its chunks replaced by recall sequences (1,000 symbols): 0.0%;
+  // recall sequences only over 128 symbols: validation loss 4.84 nats, the uniform 4.85, after
+  // 1,432 steps at lr 5e-3; 4,770 steps at lr 1e-3 (3.3x the budget): 4.61 and 4.0% on 16 pairs
+  // (chance 0.8%); batch 8 at lr 2e-3: 4.85 after 2,500 steps. No induction formed at this
+  // scale, so no default row pretrains on recall data (`recall` is a row switch for bigger runs).
+  inContext: {
+    tasks: ['spam'],
+    shots: [0, 1, 4],
+    wordsPerText: 8,
+    kvPairs: [1, 4, 16],
+    kvPrompts: 300,
+    recallPairs: 16,
+    recallVocab: 128,
+  },
   tasks: { names: ['brown-genre', 'spam'], maxTestExamples: 600 },
   probe: { steps: 300, lr: 0.05, l2: 1e-3 },
 };
@@ -148,6 +186,10 @@ export function validate(c: ObjectivesConfig): void {
     if (r.objective === 'none' && !['encoder', 'decoder', 'encoder-decoder'].includes(r.architecture ?? ''))
       fail(`row '${r.name}': objective none needs architecture encoder, decoder or encoder-decoder`);
     if (names.has(r.name)) fail(`row '${r.name}' appears twice`);
+    if (r.dModel !== undefined && !(posInt(r.dModel) && r.dModel % c.model.numHeads === 0))
+      fail(`row '${r.name}': dModel must be a positive multiple of model.numHeads, got ${r.dModel}`);
+    if (r.recall !== undefined && (architectureOf(r) !== 'decoder' || !(r.recall >= 0 && r.recall < 1)))
+      fail(`row '${r.name}': recall is a fraction in [0, 1) of a decoder row's chunks, got ${r.recall}`);
     names.add(r.name);
   }
   if (!c.rows.some((r) => r.objective !== 'none')) fail('rows must include at least one objective');
@@ -162,6 +204,15 @@ export function validate(c: ObjectivesConfig): void {
     if (!posInt(e.trainExamples))
       fail(`evals: trainExamples must be a positive integer, got ${e.trainExamples}`);
   }
+  const ic = c.inContext;
+  for (const k of ['wordsPerText', 'kvPrompts', 'recallPairs', 'recallVocab'] as const)
+    if (!posInt(ic[k])) fail(`inContext.${k} must be a positive integer, got ${ic[k]}`);
+  if (![...ic.shots, ...ic.kvPairs].every((n) => Number.isInteger(n) && n >= 0))
+    fail('inContext.shots and inContext.kvPairs must be non-negative integers');
+  if (ic.recallVocab + 5 > c.tokenizer.vocabSize || ic.recallVocab < Math.max(ic.recallPairs, ...ic.kvPairs))
+    fail(`inContext.recallVocab must be at least the pairs and fit the vocabulary, got ${ic.recallVocab}`);
+  if (2 * Math.max(0, ...ic.kvPairs) + 1 > c.model.seqLen)
+    fail(`inContext.kvPairs: ${Math.max(...ic.kvPairs)} pairs do not fit in model.seqLen ${c.model.seqLen}`);
   if (!Array.isArray(c.tasks.names) || c.tasks.names.length === 0)
     fail('tasks.names must name at least one task');
   if (!posInt(c.tasks.maxTestExamples))

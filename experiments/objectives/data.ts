@@ -21,12 +21,21 @@ export interface SpecialIds {
 }
 
 export interface TextTask {
+  kind: 'classification';
   name: string;
   labels: string[];
   /** Token ids of each text, at most seqLen - 2 of them (room for [CLS] and [SEP] or EOS). */
   train: { ids: Int32Array[]; labels: Int32Array };
   test: { ids: Int32Array[]; labels: Int32Array };
 }
+
+/** The synthetic in-context task (in-context.ts): its prompts are drawn per number of pairs. */
+export interface RecallTask {
+  kind: 'kv-recall';
+  name: 'kv-recall';
+}
+
+export type GridTask = TextTask | RecallTask;
 
 export interface ObjectivesData {
   tok: WordPieceTokenizer;
@@ -111,6 +120,7 @@ export function loadData(cfg: ObjectivesConfig, dir: string): ObjectivesData {
       labels: Int32Array.from(examples, (e) => labelIndex.get(e.label)!),
     });
     tasks.push({
+      kind: 'classification',
       name,
       labels: task.labels,
       // Training examples in a seeded order, so every smaller set is a prefix of the larger ones.

@@ -5,7 +5,8 @@
  * so a batch is independent of batch order and the same after a resume.
  *
  *   encoder          [CLS] chunk(T - 2) [SEP], MLM-masked (BERT 80/10/10; ELECTRA's generator reads it)
- *   decoder          chunk(T + 1): inputs chunk[0 .. T-1], targets chunk[1 .. T]
+ *   decoder          chunk(T + 1): inputs chunk[0 .. T-1], targets chunk[1 .. T]; a row with
+ *                    `recall: p` swaps a fraction p of its chunks for recall sequences
  *   encoder-decoder  chunk(T - 1) + EOS ([SEP]) through the objective: inputs and targets padded
  *                    to the batch's longest row
  *
@@ -28,6 +29,7 @@ import {
 import { Rng } from '@pretrain-lab/runtime';
 import { type Architecture, architectureOf, type ObjectivesConfig, type ObjectivesRow } from './config.js';
 import type { SpecialIds } from './data.js';
+import { recallSequence } from './in-context.js';
 
 export const NUM_SENTINELS = 32;
 
@@ -149,7 +151,11 @@ export function batcher(cfg: ObjectivesConfig, ids: SpecialIds, vocabSize: numbe
       const inputs = new Int32Array(rows * T);
       const targets = new Int32Array(rows * T);
       for (let r = 0; r < rows; r++) {
-        const c = chunk(s, indices[r]);
+        const rng = row.recall ? Rng.derive(seed, `recall/${indices[r]}/${epoch}`) : null;
+        const c =
+          rng && rng.float() < (row.recall as number)
+            ? recallSequence(T + 1, cfg.inContext.recallPairs, cfg.inContext.recallVocab, rng)
+            : chunk(s, indices[r]);
         inputs.set(c.subarray(0, T), r * T);
         targets.set(c.subarray(1, T + 1), r * T);
       }
@@ -174,7 +180,9 @@ export function trainingFlops(
   vocabSize: number,
   b: AnyBatch,
 ): number {
-  const { dModel: d, numLayers: nl, dFF } = cfg.model;
+  const { numLayers: nl } = cfg.model;
+  const d = row.dModel ?? cfg.model.dModel;
+  const dFF = row.dModel ? 4 * row.dModel : cfg.model.dFF;
   const block = (ff: number, cross = false) => (cross ? 8 : 4) * d * d + 2 * d * ff; // non-embedding weights
   const head = d * d + d * vocabSize; // MLM transform + tied projection
   if (b.kind === 'encoder') {

@@ -14,9 +14,17 @@ export const presets: Record<string, Preset<ObjectivesConfig>> = {
       rows: [
         { name: 'no pretraining (encoder)', objective: 'none', architecture: 'encoder' },
         { name: 'ELECTRA (encoder)', objective: 'electra' },
-        { name: 'causal LM (decoder)', objective: 'causal-lm' },
+        { name: 'causal LM + recall (decoder, d16)', objective: 'causal-lm', recall: 0.25 },
         { name: 'span corruption (encoder-decoder)', objective: 'span-corruption' },
       ],
+      inContext: {
+        shots: [0, 1],
+        wordsPerText: 4,
+        kvPairs: [1, 4],
+        kvPrompts: 20,
+        recallPairs: 4,
+        recallVocab: 32,
+      },
       pretrain: {
         selfPretrain: { tasks: [], maxWords: 25 },
         flops: 2e8,
@@ -33,7 +41,7 @@ export const presets: Record<string, Preset<ObjectivesConfig>> = {
   },
   default: {
     reason:
-      'the committed run: 8 objectives x 3 seeds at one FLOP budget, and a no-pretraining row per architecture, each probed on 2 tasks at 2 training-set sizes; about 35 minutes on 2 cores with the native kernels',
+      'the committed run: 8 objectives and 3 decoder widths with recall data, x 3 seeds, at one FLOP budget, and a no-pretraining row per architecture, each probed on 2 tasks at 2 training-set sizes, the decoders also prompted in context; about 42 minutes on 2 cores with the native kernels',
     overrides: {},
   },
   full: {

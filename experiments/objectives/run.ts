@@ -10,7 +10,7 @@ import path from 'node:path';
 import { type ExperimentContext, runAblation } from '@pretrain-lab/experiment';
 import { loadCheckpoint } from '@pretrain-lab/train';
 import { architectureOf, type ObjectivesConfig, type ObjectivesRow } from './config.js';
-import { loadData, type TextTask } from './data.js';
+import { type GridTask, loadData, type RecallTask } from './data.js';
 import { evaluateRow, makeModel, pretrainRow, type RowModel, type UnitContext } from './units.js';
 
 export async function runObjectives(cfg: ObjectivesConfig, ctx: ExperimentContext): Promise<void> {
@@ -26,6 +26,22 @@ export async function runObjectives(cfg: ObjectivesConfig, ctx: ExperimentContex
     );
   if (data.tasks.length === 0) throw new Error('no task is available; see the notes above');
 
+  // In context: the decoder-only rows also read prompts (in-context.ts), with no gradient step.
+  const ic = cfg.inContext;
+  const recall: RecallTask = { kind: 'kv-recall', name: 'kv-recall' };
+  const tasks: GridTask[] = [...data.tasks, recall];
+  const inContextEvals = [...new Set([...ic.shots, ...ic.kvPairs])]
+    .sort((a, b) => a - b)
+    .map((k) => ({ method: 'in-context' as const, trainExamples: k }));
+  const isDecoder = new Set(cfg.rows.filter((r) => architectureOf(r) === 'decoder').map((r) => r.name));
+  const applies = (t: GridTask, spec: { method: string; trainExamples: number }, variant: string) => {
+    if (spec.method !== 'in-context') return t.kind === 'classification';
+    if (!isDecoder.has(variant)) return false;
+    return t.kind === 'kv-recall'
+      ? ic.kvPairs.includes(spec.trainExamples)
+      : ic.tasks.includes(t.name) && ic.shots.includes(spec.trainExamples);
+  };
+
   const units: UnitContext = {
     cfg,
     data,
@@ -36,14 +52,15 @@ export async function runObjectives(cfg: ObjectivesConfig, ctx: ExperimentContex
   };
 
   // The grid, run by the shared ablation runner.
-  await runAblation<RowModel, ObjectivesRow, TextTask>(
+  await runAblation<RowModel, ObjectivesRow, GridTask>(
     {
       experiment: 'objectives',
       seeds: cfg.seeds,
       variants: cfg.rows,
       baseline: null,
-      tasks: data.tasks,
-      evals: cfg.evals,
+      tasks,
+      evals: [...cfg.evals, ...inContextEvals],
+      applies,
       unitConfig: {
         pretrain: {
           corpus: cfg.corpus,
@@ -54,22 +71,37 @@ export async function runObjectives(cfg: ObjectivesConfig, ctx: ExperimentContex
           noise: cfg.noise,
           pretrain: cfg.pretrain,
         },
-        eval: { probe: cfg.probe, tasks: cfg.tasks },
+        eval: { probe: cfg.probe, tasks: cfg.tasks, inContext: ic },
       },
       skippedTasks: data.skipped,
       variantInfo: (r) => ({
         name: r.name,
         pretrained: r.objective !== 'none',
-        fields: { objective: r.objective, architecture: architectureOf(r) },
+        fields: {
+          objective: r.objective,
+          architecture: architectureOf(r),
+          dModel: r.dModel ?? cfg.model.dModel,
+          recall: r.recall ?? 0,
+        },
       }),
-      taskInfo: (t) => ({
-        name: t.name,
-        kind: 'classification',
-        metric: 'accuracy',
-        classes: t.labels.length,
-        trainExamples: t.train.ids.length,
-        testExamples: t.test.ids.length,
-      }),
+      taskInfo: (t) =>
+        t.kind === 'kv-recall'
+          ? {
+              name: t.name,
+              kind: 'generation',
+              metric: 'accuracy',
+              classes: null,
+              trainExamples: 0,
+              testExamples: ic.kvPrompts,
+            }
+          : {
+              name: t.name,
+              kind: 'classification',
+              metric: 'accuracy',
+              classes: t.labels.length,
+              trainExamples: t.train.ids.length,
+              testExamples: t.test.ids.length,
+            },
       fresh: () => {
         throw new Error('the objectives grid has no single baseline: its none rows are variants');
       },

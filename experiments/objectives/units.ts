@@ -27,8 +27,9 @@ import { classificationScores } from '@pretrain-lab/tasks';
 import { linearProbe, type MetricsWriter, type ProgressBar, train } from '@pretrain-lab/train';
 import * as tf from '@tensorflow/tfjs';
 import { architectureOf, type ObjectivesConfig, type ObjectivesRow } from './config.js';
-import type { ObjectivesData, TextTask } from './data.js';
+import type { GridTask, ObjectivesData, TextTask } from './data.js';
 import { type AnyBatch, batcher, NUM_SENTINELS, trainingFlops } from './examples.js';
+import { kvRecallPrompts, labelWordPrompts, type Prompt, scorePrompts } from './in-context.js';
 
 export type RowModel =
   | { kind: 'bert'; m: BERT }
@@ -52,7 +53,9 @@ export function makeModel(
   seed: number,
 ): RowModel {
   const V = data.tok.vocabSize;
-  const { dModel, numLayers, numHeads, dFF, seqLen } = cfg.model;
+  const { numLayers, numHeads, seqLen } = cfg.model;
+  const dModel = row.dModel ?? cfg.model.dModel;
+  const dFF = row.dModel ? 4 * row.dModel : cfg.model.dFF;
   const arch = architectureOf(row);
   if (arch === 'encoder') {
     const enc = { vocabSize: V, maxLen: seqLen, dModel, numLayers, numHeads, dFF, dropout: 0, preNorm: true };
@@ -173,7 +176,13 @@ export async function pretrainRow(
     weightOf: (x) => x.rows,
     cfg: pretrainLoop(p, { steps, warmupSteps: Math.max(1, Math.round(p.warmupFraction * steps)), seed }),
     metrics: u.metrics,
-    rowExtra: { phase: 'pretrain', variant: row.name, seed, objective: row.objective },
+    rowExtra: {
+      phase: 'pretrain',
+      variant: row.name,
+      seed,
+      objective: row.objective,
+      recall: row.recall ?? 0,
+    },
     checkpointDir: unit.checkpointDir,
     resume: true,
     runConfig: { experiment: 'objectives', variant: row.name, objective: row.objective, seed },
@@ -204,7 +213,7 @@ export async function features(
 ): Promise<Float32Array> {
   const { clsId, sepId, padId } = u.data.ids;
   const T = u.cfg.model.seqLen;
-  const C = u.cfg.model.dModel;
+  const C = model.m.config.dModel;
   const wrap = (x: Int32Array): Int32Array => {
     if (model.kind === 'bert' || model.kind === 'electra') return Int32Array.of(clsId, ...x, sepId);
     if (model.kind === 't5') return Int32Array.of(...x, sepId);
@@ -243,9 +252,11 @@ const featureCache = new WeakMap<object, Map<string, { train: Float32Array; test
 export async function evaluateRow(
   u: UnitContext,
   model: RowModel,
-  q: EvalQuery<TextTask>,
+  q: EvalQuery<GridTask>,
 ): Promise<EvalOutcome> {
+  if (q.spec.method === 'in-context') return evaluateInContext(u, model, q);
   const task = q.task;
+  if (task.kind !== 'classification') throw new Error(`${task.name} takes no probe`);
   let byTask = featureCache.get(model.m);
   if (!byTask) {
     byTask = new Map();
@@ -256,7 +267,7 @@ export async function evaluateRow(
     f = { train: await features(model, task.train.ids, u), test: await features(model, task.test.ids, u) };
     byTask.set(task.name, f);
   }
-  const C = u.cfg.model.dModel;
+  const C = model.m.config.dModel;
   const n = Math.min(q.spec.trainExamples, task.train.ids.length);
   const trainSet = { features: f.train.subarray(0, n * C), labels: task.train.labels.slice(0, n) };
   const r = linearProbe(trainSet, f.test, C, { classes: task.labels.length, ...u.cfg.probe });
@@ -271,5 +282,51 @@ export async function evaluateRow(
     scores: { accuracy, macroF1 },
     perExample,
     trainLoss: r.trainLoss,
+  };
+}
+
+/** The prompts of an in-context cell, built once per (task, demonstrations) and shared by every row. */
+const promptCache = new Map<string, Prompt[]>();
+function promptsOf(u: UnitContext, task: GridTask, k: number): Prompt[] {
+  const key = `${task.name}/${k}`;
+  let p = promptCache.get(key);
+  if (!p) {
+    const { cfg, data } = u;
+    p =
+      task.kind === 'kv-recall'
+        ? kvRecallPrompts(k, cfg.inContext.kvPrompts, cfg.inContext.recallVocab, cfg.splitSeed)
+        : labelWordPrompts(
+            task,
+            k,
+            task.labels.map((l) => data.tok.encode(l)),
+            data.ids,
+            { wordsPerText: cfg.inContext.wordsPerText, splitSeed: cfg.splitSeed, maxLen: cfg.model.seqLen },
+          );
+    promptCache.set(key, p);
+  }
+  return p;
+}
+
+/** Zero-, one- or few-shot accuracy of a decoder-only row (no gradient step). */
+async function evaluateInContext(
+  u: UnitContext,
+  model: RowModel,
+  q: EvalQuery<GridTask>,
+): Promise<EvalOutcome> {
+  if (model.kind !== 'gpt') throw new Error(`${q.label}: in-context evaluation is for decoder-only rows`);
+  const perExample = await scorePrompts(
+    model.m,
+    promptsOf(u, q.task, q.spec.trainExamples),
+    u.data.ids.padId,
+  );
+  const accuracy = perExample.reduce((a, x) => a + x, 0) / perExample.length;
+  u.progress.done(`${q.label}: in-context accuracy ${(accuracy * 100).toFixed(1)}%`);
+  return {
+    status: 'completed',
+    metric: 'accuracy',
+    score: accuracy,
+    scores: { accuracy },
+    perExample,
+    trainLoss: 0,
   };
 }

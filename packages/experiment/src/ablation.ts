@@ -50,8 +50,11 @@ export interface AblationGrid<M, V extends { name: string }, T extends { name: s
   baseline: string | null;
   tasks: T[];
   evals: EvalSpec[];
-  /** Which evaluations a task takes (default: all; e.g. no frozen probe on a generation task). */
-  applies?: (task: T, spec: EvalSpec) => boolean;
+  /**
+   * Which evaluations a task takes, of a row (default: all; e.g. no frozen probe on a generation
+   * task, in-context prompts for decoder-only rows only).
+   */
+  applies?: (task: T, spec: EvalSpec, variant: string) => boolean;
   /** The config slices the units depend on: hashed into the unit ids. */
   unitConfig: { pretrain: unknown; eval: unknown };
   variantInfo(v: V): VariantInfo;
@@ -106,10 +109,12 @@ export async function runAblation<M, V extends { name: string }, T extends { nam
     });
   const rows = [...(grid.baseline ? [grid.baseline] : []), ...grid.variants.map((v) => v.name)];
   const applies = grid.applies ?? (() => true);
-  const cells = grid.tasks.flatMap((task) =>
-    grid.evals.filter((spec) => applies(task, spec)).map((spec) => ({ task, spec })),
-  );
-  const totalUnits = grid.seeds.length * (rows.length * cells.length + grid.variants.length);
+  const cellsOf = (variant: string) =>
+    grid.tasks.flatMap((task) =>
+      grid.evals.filter((spec) => applies(task, spec, variant)).map((spec) => ({ task, spec })),
+    );
+  const totalUnits =
+    grid.seeds.length * (rows.reduce((a, r) => a + cellsOf(r).length, 0) + grid.variants.length);
   // Progress over the whole grid: the ETA times each kind of unit by its own mean so far
   // (a pretraining takes minutes, an evaluation seconds).
   const total = {
@@ -134,7 +139,7 @@ export async function runAblation<M, V extends { name: string }, T extends { nam
   };
 
   const evaluateAll = async (variant: string, seed: number, model: M) => {
-    for (const { task, spec } of cells) {
+    for (const { task, spec } of cellsOf(variant)) {
       const id = evalId(variant, seed, task, spec);
       if (ledger.isDone(id)) continue;
       ledger.rewind();
@@ -167,7 +172,7 @@ export async function runAblation<M, V extends { name: string }, T extends { nam
     }
   };
   const pendingEvals = (variant: string, seed: number) =>
-    cells.some(({ task, spec }) => !ledger.isDone(evalId(variant, seed, task, spec)));
+    cellsOf(variant).some(({ task, spec }) => !ledger.isDone(evalId(variant, seed, task, spec)));
 
   for (const seed of grid.seeds) {
     if (grid.baseline && pendingEvals(grid.baseline, seed)) {

@@ -26,12 +26,16 @@ export interface PretrainRecord {
   extra: Record<string, number | string | null>;
 }
 
-export type EvalMethod = 'finetune' | 'probe';
+/** 'in-context': no training; the model reads `trainExamples` demonstrations in its prompt (GPT-3). */
+export type EvalMethod = 'finetune' | 'probe' | 'in-context';
 
 /** How a pretrained (or fresh) model is evaluated on a task. */
 export interface EvalSpec {
   method: EvalMethod;
-  /** Labelled training examples (a learning-curve point); the same subset for every variant. */
+  /**
+   * Labelled training examples (a learning-curve point); the same subset for every variant. For
+   * 'in-context', the demonstrations in each prompt (0 = zero-shot).
+   */
   trainExamples: number;
 }
 

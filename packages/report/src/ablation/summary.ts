@@ -52,7 +52,11 @@ export interface Cell {
   trainExamples: number;
 }
 
-export const METHOD_LABEL: Record<EvalMethod, string> = { finetune: 'fine-tune', probe: 'probe' };
+export const METHOD_LABEL: Record<EvalMethod, string> = {
+  finetune: 'fine-tune',
+  probe: 'probe',
+  'in-context': 'in-context',
+};
 
 /** "probe 64", "fine-tune 1024". */
 export const evalLabel = (c: { method: EvalMethod; trainExamples: number }): string =>

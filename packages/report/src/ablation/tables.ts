@@ -42,6 +42,10 @@ export interface ScoreTableOptions {
   /** VariantInfo.fields to show after the name (e.g. format, masking). */
   fields?: readonly string[];
   extraColumns?: readonly ExtraColumn[];
+  /** Only the cells of these evaluation methods (default: every one). */
+  methods?: readonly string[];
+  /** Leave out the cells no row was evaluated on (a task that takes only some evaluations). */
+  onlyEvaluated?: boolean;
 }
 
 const fieldText = (v: VariantInfo, k: string) => {
@@ -66,7 +70,14 @@ const pickVariants = (s: AblationSummary, names?: readonly string[]): VariantInf
  * run's says how many it has. Final losses are nats, 3 decimals; '—' for the no-pretraining row.
  */
 export function scoreTable(s: AblationSummary, opts: ScoreTableOptions = {}): string[] {
-  const cells: Cell[] = gridCells(s, opts.tasks);
+  const cells: Cell[] = gridCells(s, opts.tasks).filter(
+    (c) =>
+      (!opts.methods || opts.methods.includes(c.method)) &&
+      (!opts.onlyEvaluated ||
+        s.results.some(
+          (r) => r.task === c.task && r.method === c.method && r.trainExamples === c.trainExamples,
+        )),
+  );
   const oneTask = new Set(cells.map((c) => c.task)).size === 1;
   const losses = pickLosses(s, opts.losses);
   const fields = opts.fields ?? [];

@@ -24,12 +24,24 @@ export const OBJECTIVE_ROWS: Record<string, string> = {
   'token-deletion': 'BART token deletion (encoder-decoder)',
 };
 
-const roleOf = (v: AblationSummary['variants'][number]) =>
-  v.fields.objective === 'none' ? `none:${v.fields.architecture}` : String(v.fields.objective);
+type Variant = AblationSummary['variants'][number];
+/** The grid's width: the no-pretraining rows' (every row has it unless it names another). */
+const gridWidth = (s: AblationSummary) =>
+  s.variants.find((v) => v.fields.objective === 'none')?.fields.dModel;
+/** In-context rows: decoders of another width than the grid's, or pretrained with recall data. */
+const isSized = (v: Variant, width: unknown) =>
+  v.fields.objective !== 'none' &&
+  ((width !== undefined && v.fields.dModel !== width) || Number(v.fields.recall ?? 0) > 0);
+const roleOf = (v: Variant, width: unknown) =>
+  v.fields.objective === 'none'
+    ? `none:${v.fields.architecture}`
+    : isSized(v, width)
+      ? `${v.fields.objective}:d${v.fields.dModel}${Number(v.fields.recall ?? 0) > 0 ? '+recall' : ''}`
+      : String(v.fields.objective);
 
 /** The run's row for a role, else the default row's name (then the claim is 'not run'). */
 export function roleVariant(s: AblationSummary, role: string): string {
-  return s.variants.find((v) => roleOf(v) === role)?.name ?? OBJECTIVE_ROWS[role] ?? role;
+  return s.variants.find((v) => roleOf(v, gridWidth(s)) === role)?.name ?? OBJECTIVE_ROWS[role] ?? role;
 }
 
 export interface ObjectivesClaimGroup {
@@ -42,6 +54,8 @@ const bart = (x: readonly number[]) => `${x[0]} / ${x[1]}`;
 
 export function objectivesClaimGroups(s: AblationSummary): ObjectivesClaimGroup[] {
   const v = (role: string) => roleVariant(s, role);
+  const probes = s.evals.filter((e) => e.method !== 'in-context');
+  const inContext = s.evals.filter((e) => e.method === 'in-context');
   const claim = (
     id: string,
     text: string,
@@ -57,20 +71,64 @@ export function objectivesClaimGroups(s: AblationSummary): ObjectivesClaimGroup[
     b: v(b),
     direction,
     margin: direction === 'notLess' ? 0.02 : undefined,
+    evals: probes,
   });
-  const pretrained = s.variants.filter((x) => x.pretrained);
+  const width = gridWidth(s);
+  const pretrained = s.variants.filter((x) => x.pretrained && !isSized(x, width));
+  // The in-context rows by width, and the plain causal LM, all decoder-only.
+  const sized = s.variants
+    .filter(
+      (x) =>
+        x.pretrained &&
+        x.fields.architecture === 'decoder' &&
+        (isSized(x, width) || roleOf(x, width) === 'causal-lm'),
+    )
+    .sort((a, b) => Number(a.fields.dModel) - Number(b.fields.dModel));
+  const icAnchor =
+    'GPT-3 (Brown et al. 2020): in-context ability grows with model size and with the demonstrations given; ANCHORS.md gives no numbers';
   return [
     {
       id: 'pretraining',
       title: 'Pretraining beats no pretraining',
       claims: pretrained.map((x) => ({
-        id: `pretraining-${roleOf(x)}`,
+        id: `pretraining-${roleOf(x, width)}`,
         text: 'a pretrained model beats the same architecture from random initialisation',
         anchor: `T5: no pretraining ${T.noPretraining} vs ${T.encoderDecoderDenoising} GLUE pretrained`,
         a: x.name,
         b: v(`none:${x.fields.architecture}`),
         direction: 'greater' as const,
+        evals: probes,
       })),
+    },
+    {
+      id: 'in-context',
+      title: 'Decoder-only models learn in context, more so when larger',
+      claims: [
+        ...sized
+          .map((x) => x.name)
+          .map((name) => ({
+            id: `in-context-${name}`,
+            text: 'a pretrained decoder answers prompts better than a random one (no gradient step)',
+            anchor: icAnchor,
+            a: name,
+            b: v('none:decoder'),
+            direction: 'greater' as const,
+            evals: inContext,
+          })),
+        ...(sized.length >= 2
+          ? [
+              {
+                id: 'in-context-size',
+                text: 'the largest decoder answers prompts better than the smallest, at the same training compute',
+                anchor: icAnchor,
+                a: sized[sized.length - 1].name,
+                b: sized[0].name,
+                direction: 'greater' as const,
+                evals: inContext,
+              },
+            ]
+          : []),
+      ],
     },
     {
       id: 'architecture',

@@ -4,15 +4,19 @@
  * summary.json in the ablation schema, config.json and run.json. Every verdict is computed here
  * from the committed per-example scores (ablation/claims.ts's paired bootstrap over seeds).
  */
+
+import { judge, pairedBootstrap } from '@pretrain-lab/experiment/paired';
 import type { AblationSummary } from '@pretrain-lab/experiment/schema';
 import { meanStd } from '@pretrain-lab/scaling';
 import type { TopLevelSpec } from 'vega-lite';
 import {
+  BOOTSTRAP,
   type ClaimResult,
   type ClaimVerdict,
   fmtCellVerdict,
   fmtClaimTest,
   fmtClaimVerdict,
+  fmtTest,
   judgeClaims,
   VERDICT_RULE,
 } from '../ablation/claims.js';
@@ -25,7 +29,7 @@ import { renderCharts } from '../render.js';
 import { paperCell, paperTables } from './anchors.js';
 import { type ObjectivesClaimGroup, objectivesClaimGroups } from './claims.js';
 
-export const OBJECTIVES_FIGURES = ['objectives-scores'] as const;
+export const OBJECTIVES_FIGURES = ['objectives-scores', 'objectives-in-context'] as const;
 
 const ARCH_GROUPS = ['no pretraining', 'encoder', 'decoder', 'encoder-decoder'] as const;
 const groupOf = (v: AblationSummary['variants'][number]) =>
@@ -36,11 +40,14 @@ const shortLabel = (v: AblationSummary['variants'][number]) =>
     ? v.name.replace(/\s*\((encoder|decoder|encoder-decoder)\)$/, '')
     : `none, ${String(v.fields.architecture).replace('encoder-decoder', 'enc-dec')}`;
 
-/** Probe accuracy per row, a panel per task and probe size; colour: architecture. */
-export function objectivesScoresSpec(r: AblationRun): TopLevelSpec {
-  const s = r.summary;
+/** Mean ± std over seeds of every row's score in each cell of `method`, one panel per cell. */
+function cellPoints(
+  s: AblationSummary,
+  method: string,
+  group: (v: AblationSummary['variants'][number]) => string,
+) {
   const points: PanelPoint[] = [];
-  const cells = gridCells(s);
+  const cells = gridCells(s).filter((c) => c.method === method);
   for (const c of cells)
     for (const v of s.variants) {
       const xs = s.results
@@ -56,7 +63,7 @@ export function objectivesScoresSpec(r: AblationRun): TopLevelSpec {
       const st = meanStd(xs);
       points.push({
         panel: cellLabel(c),
-        group: groupOf(v),
+        group: group(v),
         label: shortLabel(v),
         variant: v.name,
         mean: st.mean,
@@ -65,23 +72,63 @@ export function objectivesScoresSpec(r: AblationRun): TopLevelSpec {
         n: xs.length,
       });
     }
+  const panels = cells.map(cellLabel).filter((p) => points.some((x) => x.panel === p));
+  return { points, panels };
+}
+
+/** Probe accuracy per row, a panel per task and probe size; colour: architecture. */
+export function objectivesScoresSpec(r: AblationRun): TopLevelSpec {
+  const s = r.summary;
+  const { points, panels } = cellPoints(s, 'probe', groupOf);
   return pointPanelsSpec(points, {
     title: 'Probe accuracy per pretraining objective, at one training-compute budget',
     subtitle: [
-      `linear probe on frozen mean-pooled states, ${evalsText(s.evals)} labelled examples; colour: architecture`,
+      `linear probe on frozen mean-pooled states, ${evalsText(s.evals.filter((e) => e.method === 'probe'))} labelled examples; colour: architecture`,
     ],
     yTitle: 'Test accuracy (%)',
     xTitle: 'Objective',
     labels: s.variants.map(shortLabel),
-    panels: cells.map(cellLabel),
+    panels,
     groups: ARCH_GROUPS,
     emptyText: 'no evaluation in this run',
     labelAngle: -35,
   });
 }
 
+/** In-context accuracy of the decoder-only rows, a panel per task and number of demonstrations. */
+export function objectivesInContextSpec(r: AblationRun): TopLevelSpec {
+  const s = r.summary;
+  const width = (v: AblationSummary['variants'][number]) =>
+    v.pretrained ? `d_model ${v.fields.dModel}` : 'no pretraining';
+  const { points, panels } = cellPoints(s, 'in-context', width);
+  const groups = [
+    'no pretraining',
+    ...[...new Set(points.map((p) => p.group))].filter((g) => g !== 'no pretraining'),
+  ];
+  return pointPanelsSpec(points, {
+    title: 'In-context accuracy of the decoder-only rows (no gradient step)',
+    subtitle: [
+      'kv-recall: k key-value pairs then a key; label words: k demonstrations then the text; colour: width',
+    ],
+    yTitle: 'Accuracy (%)',
+    xTitle: 'Row',
+    labels: s.variants.map(shortLabel),
+    panels,
+    groups,
+    emptyText: 'no in-context evaluation in this run',
+    labelAngle: -35,
+  });
+}
+
 export async function objectivesFigures(runDir: string, outDir: string): Promise<string[]> {
-  return renderCharts([['objectives-scores', objectivesScoresSpec(loadAblation(runDir))]], outDir);
+  const r = loadAblation(runDir);
+  return renderCharts(
+    [
+      ['objectives-scores', objectivesScoresSpec(r)],
+      ['objectives-in-context', objectivesInContextSpec(r)],
+    ],
+    outDir,
+  );
 }
 
 interface Judged {
@@ -111,7 +158,8 @@ function whatWasRun(cfg: Obj, s: AblationSummary): string[] {
     `- Models, one width for all: d_model ${m.dModel}, ${m.numHeads} heads, d_ff ${m.dFF}, sequence length ${m.seqLen}. Encoder (BERT, pre-norm) and decoder-only (GPT) models have ${m.numLayers} layers; the encoder-decoder (T5 v1.0) has ${m.numLayers} in each stack, as T5 Table 2's baseline, with ${32} sentinel ids added to the vocabulary. ELECTRA: the discriminator is the encoder; the generator has ${e.numLayers} layer(s), ${e.numHeads} heads, d_ff ${e.dFF}, shares the embeddings, discriminator weight ${e.discWeight}.`,
     `- Objectives: MLM and BERT-style at ${n.mlmRate} (80/10/10); span corruption at ${n.spanRate}, mean span ${n.meanSpan}; BART text infilling at ${n.infillingRate}, Poisson(3) spans; prefix LM with a uniform split; deshuffling a full permutation. Encoder-decoder rows reconstruct the whole input except span corruption (sentinels and spans only) and prefix LM (the suffix).`,
     `- Budget: ${fmtSig(Number(p.flops), 3)} training FLOPs per row (6 per weight per token through it plus Kaplan's attention term, each stack at its own lengths; actually ${flops.length ? `${fmtSig(Math.min(...flops), 3)} to ${fmtSig(Math.max(...flops), 3)}` : 'n/a'}), batch ${p.batchSize}, peak lr ${p.lr} with ${100 * (p.warmupFraction ?? 0)}% warmup and cosine decay to ${p.minLrRatio}x, AdamW (${p.beta1}, ${p.beta2}), weight decay ${p.weightDecay}, gradients clipped at 1. The same FLOPs buy different tokens per objective (see the pretraining table); a same-tokens view is not run.`,
-    `- Evaluation of every row on every task: a linear probe (${cfg.probe?.steps} steps, lr ${cfg.probe?.lr}, L2 ${cfg.probe?.l2}) on the frozen model's mean-pooled last hidden states (the encoder's; the decoder-only model's causal states; the T5 encoder's) at ${evalsText(s.evals)} labelled examples, the same examples for every row. No fine-tuning and no generation task in this run.`,
+    `- Evaluation of every row on every classification task: a linear probe (${cfg.probe?.steps} steps, lr ${cfg.probe?.lr}, L2 ${cfg.probe?.l2}) on the frozen model's mean-pooled last hidden states (the encoder's; the decoder-only model's causal states; the T5 encoder's) at ${evalsText(s.evals.filter((e) => e.method === 'probe'))} labelled examples, the same examples for every row. No fine-tuning and no generation task in this run.`,
+    `- In context (decoder-only rows, no gradient step): label-word prompts on ${listText((cfg.inContext?.tasks ?? []).map((t: string) => `\`${t}\``))} with ${listText(cfg.inContext?.shots ?? [])} demonstrations of ${cfg.inContext?.wordsPerText} tokens each, and \`kv-recall\` with ${listText(cfg.inContext?.kvPairs ?? [])} key-value pairs, ${fmtInt(cfg.inContext?.kvPrompts)} prompts each (see "In context" below).`,
     `- Tasks: ${listText(s.tasks.map((t) => `\`${t.name}\` (${t.classes} classes, ${fmtInt(t.trainExamples)} training and ${fmtInt(t.testExamples)} test examples)`))}.`,
     `- Seeds: ${listText(s.seeds)}; each seed fixes every row's initialisation and data order, so rows are compared seed by seed. A "no pretraining" row per architecture is its random initialisation, probed the same way.`,
     `- Units of work: ${units} pretrainings and ${fmtInt(s.results.length)} evaluations.`,
@@ -164,9 +212,11 @@ export function objectivesReport(runDir: string, figuresRelPath: string): string
     '',
     ...runSection(run),
     ...whatWasRun(cfg, s),
-    '## Figure',
+    '## Figures',
     '',
     `![Probe accuracy per objective, by task and probe size](${rel}/objectives-scores.svg)`,
+    '',
+    `![In-context accuracy of the decoder-only rows](${rel}/objectives-in-context.svg)`,
     '',
     '## Pretraining',
     '',
@@ -203,11 +253,15 @@ export function objectivesReport(runDir: string, figuresRelPath: string): string
     title: 'paper',
     cell: (v: { fields: Obj; pretrained: boolean }) => paperCell(v.fields.objective, v.pretrained),
   };
-  for (const t of s.tasks) {
+  for (const t of s.tasks.filter((x) => x.kind === 'classification')) {
     L.push(`**${t.name}** (${t.classes ?? '?'} classes, ${t.testExamples} test examples, ${t.metric}):`, '');
-    L.push(...scoreTable(s, { tasks: [t.name], losses: false, extraColumns: [paper] }), '');
+    L.push(
+      ...scoreTable(s, { tasks: [t.name], losses: false, extraColumns: [paper], methods: ['probe'] }),
+      '',
+    );
   }
   L.push(...paperTables(), '');
+  L.push(...inContextSection(s, cfg));
   L.push('## Honest reading', '', ...honestReading(judged));
   L.push(
     '## Verdicts, cell by cell',
@@ -230,6 +284,61 @@ export function objectivesReport(runDir: string, figuresRelPath: string): string
   else for (const x of s.skippedTasks) L.push(`- ${x}`);
   L.push('');
   return L.join('\n');
+}
+
+/**
+ * "## In context": the decoder-only rows' prompt accuracies, and per row and task whether more
+ * demonstrations beat none (the paired bootstrap over the same test prompts, seed by seed).
+ */
+function inContextSection(s: AblationSummary, cfg: Obj): string[] {
+  const ic = s.results.filter((r) => r.method === 'in-context');
+  if (ic.length === 0) return [];
+  const rows = s.variants.filter((v) => ic.some((r) => r.variant === v.name)).map((v) => v.name);
+  const tasks = s.tasks.filter((t) => ic.some((r) => r.task === t.name)).map((t) => t.name);
+  const L = [
+    '## In context',
+    '',
+    `The decoder-only rows read prompts with no gradient step (GPT-3's zero-, one- and few-shot evaluation): \`kv-recall\` gives k key-value pairs of random tokens and then one key (accuracy of the greedy next token, the value; chance is 1 in ${cfg.inContext?.recallVocab ?? 'n/a'}, the symbols keys and values are drawn from), and label-word prompts give k demonstrations "text [SEP] label [SEP]" before the test text, scored by the label's log-probability. Accuracy in percent, ${s.seeds.length > 1 ? `mean ± sample standard deviation over ${s.seeds.length} seeds` : 'one seed'}.`,
+    '',
+    ...scoreTable(s, {
+      tasks,
+      variants: rows,
+      losses: false,
+      fields: ['dModel'],
+      methods: ['in-context'],
+      onlyEvaluated: true,
+    }),
+    '',
+  ];
+  const lines: string[] = [];
+  for (const task of tasks) {
+    const ks = [...new Set(ic.filter((r) => r.task === task).map((r) => r.trainExamples))].sort(
+      (a, b) => a - b,
+    );
+    if (ks.length < 2 || ks[0] !== 0) continue;
+    const kMax = ks[ks.length - 1];
+    for (const name of rows) {
+      const at = (k: number) =>
+        ic.filter((r) => r.variant === name && r.task === task && r.trainExamples === k);
+      const a = at(kMax);
+      const b = at(0);
+      const seeds = a.map((r) => r.seed).filter((x) => b.some((r) => r.seed === x));
+      if (seeds.length === 0) continue;
+      const pick = (rs: typeof a) => seeds.map((x) => rs.find((r) => r.seed === x)!.perExample);
+      const t = pairedBootstrap(pick(a), pick(b), BOOTSTRAP);
+      lines.push(
+        `- ${name}, ${task}: ${kMax}-shot − 0-shot ${fmtTest(t)}: ${judge(t, { direction: 'greater' })}`,
+      );
+    }
+  }
+  if (lines.length)
+    L.push(
+      'Few-shot beats zero-shot (GPT-3: accuracy rises with the demonstrations in the prompt), per row and task, A = the most demonstrations, B = none, on the same test texts:',
+      '',
+      ...lines,
+      '',
+    );
+  return L;
 }
 
 const mean = (xs: number[]) => (xs.length ? xs.reduce((a, x) => a + x, 0) / xs.length : 0);
