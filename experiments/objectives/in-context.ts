@@ -124,7 +124,9 @@ export async function scorePrompts(model: GPT, prompts: readonly Prompt[], padId
     const batch = rows.slice(s, s + 64);
     const T = Math.max(...batch.map((r) => r.seq.length));
     const ids = new Int32Array(batch.length * T).fill(padId);
-    batch.forEach((r, i) => ids.set(r.seq, i * T));
+    batch.forEach((r, i) => {
+      ids.set(r.seq, i * T);
+    });
     const lp = tf.tidy(() => tf.logSoftmax(model.forward(tf.tensor2d(ids, [batch.length, T], 'int32')))); // [B, T, V]
     const data = (await lp.data()) as Float32Array;
     lp.dispose();

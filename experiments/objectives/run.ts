@@ -11,7 +11,8 @@ import { type ExperimentContext, runAblation } from '@pretrain-lab/experiment';
 import { loadCheckpoint } from '@pretrain-lab/train';
 import { architectureOf, type ObjectivesConfig, type ObjectivesRow } from './config.js';
 import { type GridTask, loadData, type RecallTask } from './data.js';
-import { evaluateRow, makeModel, pretrainRow, type RowModel, type UnitContext } from './units.js';
+import { evaluateRow } from './evaluate.js';
+import { makeModel, pretrainRow, type RowModel, type UnitContext } from './units.js';
 
 export async function runObjectives(cfg: ObjectivesConfig, ctx: ExperimentContext): Promise<void> {
   const dir = ctx.run.dir;
