@@ -7,6 +7,7 @@
 
 import { IndexStream } from '@pretrain-lab/data';
 import {
+  classificationOutcome,
   type EvalOutcome,
   type EvalQuery,
   finetuneLoop,
@@ -22,7 +23,6 @@ import {
   maskBatch,
   pairObjective,
 } from '@pretrain-lab/objectives';
-import { classificationScores } from '@pretrain-lab/tasks';
 import { linearProbe, type MetricsWriter, type ProgressBar, train } from '@pretrain-lab/train';
 import * as tf from '@tensorflow/tfjs';
 import type { NspConfig, NspVariant } from './config.js';
@@ -183,23 +183,20 @@ async function meanPooled(model: BERT, examples: readonly BertExample[], T: numb
   return out;
 }
 
-function classificationOutcome(
+/** The test set's gold and predicted labels (indices into task.labels) as an evaluation row. */
+function outcomeOf(
   task: EncodedTask,
   predicted: ArrayLike<number>,
   trainLoss: number,
   status: 'completed' | 'diverged',
-): EvalOutcome {
+) {
   const gold = Array.from(task.test.labels, (l) => task.labels[l]);
-  const pred = Array.from(predicted, (l) => task.labels[l]);
-  const { perExample, accuracy, macroF1 } = classificationScores(gold, pred);
-  return {
-    status,
-    metric: 'accuracy',
-    score: accuracy,
-    scores: { accuracy, macroF1 },
-    perExample,
+  return classificationOutcome(
+    gold,
+    Array.from(predicted, (l) => task.labels[l]),
     trainLoss,
-  };
+    status,
+  );
 }
 
 /** Frozen features of a task's training and test inputs, computed once per encoder and task. */
@@ -237,7 +234,7 @@ export async function evaluateBert(
     const C = encoder.config.dModel;
     const train = { features: feats.train.subarray(0, n * C), labels: task.train.labels.slice(0, n) };
     const r = linearProbe(train, feats.test, C, { classes: task.labels.length, ...cfg.probe });
-    const out = classificationOutcome(task, r.predicted, r.trainLoss, 'completed');
+    const out = outcomeOf(task, r.predicted, r.trainLoss, 'completed');
     u.progress.done(`${q.label}: probe accuracy ${(out.score * 100).toFixed(1)}%`);
     return out;
   }
@@ -277,7 +274,7 @@ export async function evaluateBert(
     arg.dispose();
   }
   model.dispose();
-  const out = classificationOutcome(task, predicted, result.trainLoss, result.status);
+  const out = outcomeOf(task, predicted, result.trainLoss, result.status);
   u.progress.done(`${q.label}: test accuracy ${(out.score * 100).toFixed(1)}%`);
   return out;
 }

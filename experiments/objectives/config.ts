@@ -22,6 +22,7 @@ export const OBJECTIVES = {
   deshuffle: 'encoder-decoder',
   'text-infilling': 'encoder-decoder',
   'token-deletion': 'encoder-decoder',
+  'document-rotation': 'encoder-decoder',
 } as const satisfies Record<string, Architecture | null>;
 
 export type ObjectiveName = keyof typeof OBJECTIVES;
@@ -112,6 +113,8 @@ export const defaults: ObjectivesConfig = {
     { name: 'prefix LM (encoder-decoder)', objective: 'prefix-lm' },
     { name: 'deshuffling (encoder-decoder)', objective: 'deshuffle' },
     { name: 'BART text infilling (encoder-decoder)', objective: 'text-infilling' },
+    { name: 'BART token deletion (encoder-decoder)', objective: 'token-deletion' },
+    { name: 'BART document rotation (encoder-decoder)', objective: 'document-rotation' },
     // In context and model size: the causal LM at half and twice the width, same FLOPs.
     { name: 'causal LM (decoder, d32)', objective: 'causal-lm', dModel: 32 },
     { name: 'causal LM (decoder, d128)', objective: 'causal-lm', dModel: 128 },

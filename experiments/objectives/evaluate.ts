@@ -4,9 +4,8 @@
  * every row, and prompts read in context (in-context.ts) for the decoder-only rows. Each returns
  * the ablation schema's row (packages/experiment/src/schema.ts).
  */
-import type { EvalOutcome, EvalQuery } from '@pretrain-lab/experiment';
+import { classificationOutcome, type EvalOutcome, type EvalQuery } from '@pretrain-lab/experiment';
 import { maskedMean } from '@pretrain-lab/layers';
-import { classificationScores } from '@pretrain-lab/tasks';
 import { linearProbe } from '@pretrain-lab/train';
 import * as tf from '@tensorflow/tfjs';
 import type { GridTask } from './data.js';
@@ -81,16 +80,9 @@ export async function evaluateRow(
   const r = linearProbe(trainSet, f.test, C, { classes: task.labels.length, ...u.cfg.probe });
   const gold = Array.from(task.test.labels, (l) => task.labels[l]);
   const pred = Array.from(r.predicted, (l) => task.labels[l]);
-  const { perExample, accuracy, macroF1 } = classificationScores(gold, pred);
-  u.progress.done(`${q.label}: probe accuracy ${(accuracy * 100).toFixed(1)}%`);
-  return {
-    status: 'completed',
-    metric: 'accuracy',
-    score: accuracy,
-    scores: { accuracy, macroF1 },
-    perExample,
-    trainLoss: r.trainLoss,
-  };
+  const out = classificationOutcome(gold, pred, r.trainLoss);
+  u.progress.done(`${q.label}: probe accuracy ${(out.score * 100).toFixed(1)}%`);
+  return out;
 }
 
 /** The prompts of an in-context cell, built once per (task, demonstrations) and shared by every row. */

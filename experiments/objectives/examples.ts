@@ -21,6 +21,7 @@ import {
   maskBatch,
   maskTokens,
   prefixLm,
+  rotateDocument,
   spanCorruption,
   t5SentinelId,
   textInfilling,
@@ -122,6 +123,10 @@ export function batcher(cfg: ObjectivesConfig, ids: SpecialIds, vocabSize: numbe
       }
       case 'token-deletion': {
         const e = tokenDeletion(x, { rng, noiseDensity: n.deletionRate });
+        return { inputs: withEos(e.inputs, eosId), targets: withEos(e.targets, eosId) };
+      }
+      case 'document-rotation': {
+        const e = rotateDocument(x, { rng });
         return { inputs: withEos(e.inputs, eosId), targets: withEos(e.targets, eosId) };
       }
       default:

@@ -65,6 +65,7 @@ describe('examples: what each objective makes of a chunk', () => {
       'deshuffle',
       'text-infilling',
       'token-deletion',
+      'document-rotation',
     ] as const) {
       const b = batcher(defaults, ids, V, row(o));
       const x = b.batch(stream, Int32Array.of(3, 4), 7, 2) as Seq2SeqBatch;
@@ -85,7 +86,12 @@ describe('examples: what each objective makes of a chunk', () => {
       const L = b.chunkLength;
       const original = chunk(3, L);
       if (o === 'deshuffle') expect([...inp.slice(0, -1)].sort()).toEqual([...original].sort());
-      if (['bert-style', 'deshuffle', 'text-infilling', 'token-deletion'].includes(o))
+      if (o === 'document-rotation') {
+        const body = inp.slice(0, -1);
+        const start = body.length - original.indexOf(body[0]);
+        expect([...body.slice(start), ...body.slice(0, start)]).toEqual(original);
+      }
+      if (['bert-style', 'deshuffle', 'text-infilling', 'token-deletion', 'document-rotation'].includes(o))
         expect(t.slice(0, -1)).toEqual(original); // the whole input reconstructed
       if (o === 'prefix-lm') expect([...inp.slice(0, -1), ...t.slice(0, -1)]).toEqual(original);
       if (o === 'span-corruption') {

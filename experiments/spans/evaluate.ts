@@ -4,7 +4,12 @@
  * decoding of the test inputs (and, for classification, rank classification over the label
  * texts, the headline); each returns the ablation schema's row with per-example scores.
  */
-import { type EvalOutcome, type EvalQuery, finetuneLoop } from '@pretrain-lab/experiment';
+import {
+  classificationOutcome,
+  type EvalOutcome,
+  type EvalQuery,
+  finetuneLoop,
+} from '@pretrain-lab/experiment';
 import { maskedMean } from '@pretrain-lab/layers';
 import { T5 } from '@pretrain-lab/models';
 import { UserError } from '@pretrain-lab/runtime';
@@ -153,16 +158,9 @@ async function probeT5(u: UnitContext, model: T5, q: EvalQuery<TextTask>): Promi
   );
   const gold = task.test.targets;
   const pred = Array.from(r.predicted, (i) => task.labels[i]);
-  const { perExample, accuracy, macroF1 } = classificationScores(gold, pred);
-  u.progress.done(`${q.label}: probe accuracy ${(accuracy * 100).toFixed(1)}%`);
-  return {
-    status: 'completed',
-    metric: 'accuracy',
-    score: accuracy,
-    scores: { accuracy, macroF1 },
-    perExample,
-    trainLoss: r.trainLoss,
-  };
+  const out = classificationOutcome(gold, pred, r.trainLoss);
+  u.progress.done(`${q.label}: probe accuracy ${(out.score * 100).toFixed(1)}%`);
+  return out;
 }
 
 export async function evaluateT5(

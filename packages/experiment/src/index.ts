@@ -7,6 +7,7 @@ export * from './ledger.js';
 export * from './lock.js';
 export * from './loops.js';
 export * from './merge.js';
+export * from './outcomes.js';
 export * from './overrides.js';
 export * from './paired.js';
 export * from './plan.js';

@@ -55,6 +55,8 @@ export function paperCell(objective: unknown, pretrained: boolean): string {
       return `T5 deshuffling: ${T5_GLUE.deshuffling} GLUE`;
     case 'text-infilling':
       return bart(BART_TABLE1.textInfilling);
+    case 'document-rotation':
+      return bart(BART_TABLE1.documentRotation);
     case 'token-deletion':
       return `T5 drop tokens: ${T5_GLUE.dropTokens} GLUE; ${bart(BART_TABLE1.tokenDeletion)}`;
     default:

@@ -22,6 +22,7 @@ export const OBJECTIVE_ROWS: Record<string, string> = {
   deshuffle: 'deshuffling (encoder-decoder)',
   'text-infilling': 'BART text infilling (encoder-decoder)',
   'token-deletion': 'BART token deletion (encoder-decoder)',
+  'document-rotation': 'BART document rotation (encoder-decoder)',
 };
 
 type Variant = AblationSummary['variants'][number];
@@ -176,7 +177,7 @@ export function objectivesClaimGroups(s: AblationSummary): ObjectivesClaimGroup[
     },
     {
       id: 'bart',
-      title: 'BART Table 1: text infilling is the best noising',
+      title: 'BART Table 1: text infilling is the best noising, document rotation the worst',
       claims: [
         claim(
           'infilling-vs-lm',
@@ -193,6 +194,22 @@ export function objectivesClaimGroups(s: AblationSummary): ObjectivesClaimGroup[
           'text-infilling',
           'token-deletion',
           'notLess',
+        ),
+        claim(
+          'rotation-vs-infilling',
+          'document rotation is the worst noising: worse than text infilling',
+          `BART Table 1: document rotation ${bart(B.documentRotation)} vs text infilling ${bart(B.textInfilling)}`,
+          'document-rotation',
+          'text-infilling',
+          'less',
+        ),
+        claim(
+          'rotation-vs-deletion',
+          'document rotation is the worst noising: worse than token deletion',
+          `BART Table 1: document rotation ${bart(B.documentRotation)} vs token deletion ${bart(B.tokenDeletion)}`,
+          'document-rotation',
+          'token-deletion',
+          'less',
         ),
       ],
     },
