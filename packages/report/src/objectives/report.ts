@@ -42,6 +42,14 @@ export const judgeObjectives = (s: AblationSummary): Judged[] =>
 
 type Obj = Record<string, any>;
 
+/** " but ... (d_ff 4x)" naming the rows of another width than the grid's, or '' when none. */
+const widths = (s: AblationSummary, d: unknown): string => {
+  const other = s.variants.filter((v) => v.fields.dModel !== undefined && v.fields.dModel !== d);
+  return other.length
+    ? ` but ${listText(other.map((v) => `${v.name} (d_model ${v.fields.dModel}, d_ff 4x)`))}`
+    : '';
+};
+
 function whatWasRun(cfg: Obj, s: AblationSummary): string[] {
   const m: Obj = cfg.model ?? {};
   const p: Obj = cfg.pretrain ?? {};
@@ -57,7 +65,7 @@ function whatWasRun(cfg: Obj, s: AblationSummary): string[] {
     '## What was run',
     '',
     `- Corpus: ${describeCorpus(cfg.corpus)}, every training document (split with seed ${cfg.splitSeed})${self}, as one token stream; one WordPiece tokenizer of ${fmtInt(cfg.tokenizer?.vocabSize)} tokens for every row.`,
-    `- Models, one width for all: d_model ${m.dModel}, ${m.numHeads} heads, d_ff ${m.dFF}, sequence length ${m.seqLen}. Encoder (BERT, pre-norm) and decoder-only (GPT) models have ${m.numLayers} layers; the encoder-decoder (T5 v1.0) has ${m.numLayers} in each stack, as T5 Table 2's baseline, with ${32} sentinel ids added to the vocabulary. ELECTRA: the discriminator is the encoder; the generator has ${e.numLayers} layer(s), ${e.numHeads} heads, d_ff ${e.dFF}, shares the embeddings, discriminator weight ${e.discWeight}.`,
+    `- Models, one width for all${widths(s, m.dModel)}: d_model ${m.dModel}, ${m.numHeads} heads, d_ff ${m.dFF}, sequence length ${m.seqLen}. Encoder (BERT, pre-norm) and decoder-only (GPT) models have ${m.numLayers} layer${m.numLayers === 1 ? '' : 's'}; the encoder-decoder (T5 v1.0) has ${m.numLayers} in each stack, as T5 Table 2's baseline, with sentinel ids added to the vocabulary. ELECTRA: the discriminator is the encoder; the generator has ${e.numLayers} layer(s), ${e.numHeads} heads, d_ff ${e.dFF}, shares the embeddings, discriminator weight ${e.discWeight}.`,
     `- Objectives: MLM and BERT-style at ${n.mlmRate} (80/10/10); span corruption at ${n.spanRate}, mean span ${n.meanSpan}; BART text infilling at ${n.infillingRate}, Poisson(3) spans, token deletion at ${n.deletionRate} and document rotation; prefix LM with a uniform split; deshuffling a full permutation. Encoder-decoder rows reconstruct the whole input except span corruption (sentinels and spans only) and prefix LM (the suffix).`,
     `- Budget: ${fmtSig(Number(p.flops), 3)} training FLOPs per row (6 per weight per token through it plus Kaplan's attention term, each stack at its own lengths; actually ${flops.length ? `${fmtSig(Math.min(...flops), 3)} to ${fmtSig(Math.max(...flops), 3)}` : 'n/a'}), batch ${p.batchSize}, peak lr ${p.lr} with ${100 * (p.warmupFraction ?? 0)}% warmup and cosine decay to ${p.minLrRatio}x, AdamW (${p.beta1}, ${p.beta2}), weight decay ${p.weightDecay}, gradients clipped at 1. The same FLOPs buy different tokens per objective (see the pretraining table); a same-tokens view is not run.`,
     `- Evaluation of every row on every classification task: a linear probe (${cfg.probe?.steps} steps, lr ${cfg.probe?.lr}, L2 ${cfg.probe?.l2}) on the frozen model's mean-pooled last hidden states (the encoder's; the decoder-only model's causal states; the T5 encoder's) at ${evalsText(s.evals.filter((e) => e.method === 'probe'))} labelled examples, the same examples for every row. No fine-tuning and no generation task in this run.`,
