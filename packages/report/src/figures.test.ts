@@ -13,6 +13,7 @@ describe('figuresAll', () => {
     expect(r.files).toEqual([]);
     expect(r.notes).toEqual([
       expect.stringMatching(/^nsp: no completed run/),
+      expect.stringMatching(/^objectives: no completed run/),
       expect.stringMatching(/^scaling: no completed run/),
       expect.stringMatching(/^spans: no completed run/),
     ]);

@@ -15,11 +15,13 @@ describe('@pretrain-lab/report public API', () => {
       'nspReport',
       'spansFigures',
       'spansReport',
+      'objectivesFigures',
+      'objectivesReport',
       'writeSyntheticNspRun',
       'writeSyntheticSpansRun',
     ]) {
       expect(typeof (report as Record<string, unknown>)[name]).toBe('function');
     }
-    expect(Object.keys(report.EXPERIMENT_REPORTS)).toEqual(['nsp', 'scaling', 'spans']);
+    expect(Object.keys(report.EXPERIMENT_REPORTS)).toEqual(['nsp', 'objectives', 'scaling', 'spans']);
   });
 });

@@ -49,6 +49,16 @@ export {
   nspReport,
 } from './nsp/report.js';
 export { type SyntheticNspRunOptions, writeSyntheticNspRun } from './nsp/synthetic.js';
+export { BART_TABLE1, ELECTRA_SMALL, T5_GLUE } from './objectives/anchors.js';
+export { OBJECTIVE_ROWS, objectivesClaimGroups } from './objectives/claims.js';
+export {
+  judgeObjectives,
+  OBJECTIVES_FIGURES,
+  objectivesFigures,
+  objectivesInContextSpec,
+  objectivesReport,
+  objectivesScoresSpec,
+} from './objectives/report.js';
 export { CHART_FONT, chartFontFiles, normalizeSvgIds, renderChart, renderSvg, svgToPng } from './render.js';
 export {
   findRuns,

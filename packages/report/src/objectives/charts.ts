@@ -17,7 +17,9 @@ const groupOf = (v: AblationSummary['variants'][number]) =>
 /** "BERT MLM (encoder)" -> "BERT MLM"; the architecture is the point's colour. */
 const shortLabel = (v: AblationSummary['variants'][number]) =>
   v.pretrained
-    ? v.name.replace(/\s*\((encoder|decoder|encoder-decoder)\)$/, '')
+    ? v.name.replace(/\s*\((?:encoder|decoder|encoder-decoder)(?:, (d\d+))?\)$/, (_m, d) =>
+        d ? ` ${d}` : '',
+      )
     : `none, ${String(v.fields.architecture).replace('encoder-decoder', 'enc-dec')}`;
 
 /** Mean ± std over seeds of every row's score in each cell of `method`, one panel per cell. */
@@ -83,7 +85,9 @@ export function objectivesInContextSpec(r: AblationRun): TopLevelSpec {
   const { points, panels } = cellPoints(s, 'in-context', width);
   const groups = [
     'no pretraining',
-    ...[...new Set(points.map((p) => p.group))].filter((g) => g !== 'no pretraining'),
+    ...[...new Set(points.map((p) => p.group))]
+      .filter((g) => g !== 'no pretraining')
+      .sort((a, b) => Number(a.replace(/\D/g, '')) - Number(b.replace(/\D/g, ''))),
   ];
   return pointPanelsSpec(points, {
     title: 'In-context accuracy of the decoder-only rows (no gradient step)',

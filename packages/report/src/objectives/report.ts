@@ -89,8 +89,10 @@ function honestReading(judged: Judged[]): string[] {
   }
   L.push('');
   const summaryOf = (v: ClaimVerdict) => {
-    const hits = judged.flatMap(({ results }) =>
-      results.filter((r) => r.verdict === v).map((r) => fmtClaimTest(r.claim)),
+    const hits = judged.flatMap(({ group, results }) =>
+      results
+        .filter((r) => r.verdict === v)
+        .map((r) => `${fmtClaimTest(r.claim)}${group.id === 'in-context' ? ', in context' : ''}`),
     );
     return hits.length ? hits.join('; ') : 'none';
   };
@@ -243,7 +245,7 @@ function inContextSection(s: AblationSummary, cfg: Obj): string[] {
   }
   if (lines.length)
     L.push(
-      'Few-shot beats zero-shot (GPT-3: accuracy rises with the demonstrations in the prompt), per row and task, A = the most demonstrations, B = none, on the same test texts:',
+      "Few-shot beats zero-shot (GPT-3: accuracy rises with the demonstrations in the prompt), per row and task, A = the most demonstrations, B = none, on the same test texts. A label-word accuracy equal to one class's share of the test set, with no spread over seeds, is a model that gives that label every time: the score sums the label's log-probabilities, uncalibrated, so a label the model finds likelier a priori (or shorter in tokens) wins whatever the text.",
       '',
       ...lines,
       '',
