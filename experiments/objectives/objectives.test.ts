@@ -273,3 +273,44 @@ describe('in context', () => {
     ).toThrow(/more than the context of 10/);
   });
 });
+
+describe('scorePrompts', () => {
+  it('greedy next token and candidate log-probabilities agree with the model run prompt by prompt', async () => {
+    const { initBackend } = await import('@pretrain-lab/runtime');
+    const { GPT, resolveGPTConfig } = await import('@pretrain-lab/models');
+    const tf = await import('@tensorflow/tfjs');
+    const { scorePrompts } = await import('./in-context.js');
+    await initBackend();
+    const m = new GPT(
+      resolveGPTConfig({ vocabSize: 30, seqLen: 12, dModel: 8, numLayers: 1, numHeads: 2 }),
+      4,
+    );
+    const logProbs = (seq: number[]) =>
+      tf.tidy(
+        () =>
+          tf.logSoftmax(m.forward(tf.tensor2d([seq], [1, seq.length], 'int32'))).arraySync() as number[][][],
+      )[0];
+    const greedy = [Int32Array.of(5, 6, 7), Int32Array.of(9, 10)];
+    const wants = greedy.map((p) => {
+      const lp = logProbs(Array.from(p))[p.length - 1];
+      return lp.indexOf(Math.max(...lp));
+    });
+    // One prompt per answer: the model's own argmax (scores 1) and another token (scores 0).
+    const prompts = [
+      { prompt: greedy[0], candidates: [], answer: wants[0] },
+      { prompt: greedy[1], candidates: [], answer: (wants[1] + 1) % 30 },
+    ];
+    // Candidates: the one with the larger summed log-probability wins.
+    const cands = [Int32Array.of(3), Int32Array.of(4, 8)];
+    const total = (c: Int32Array) => {
+      const seq = [11, 12, ...c];
+      const lp = logProbs(seq);
+      return c.reduce((a, t, j) => a + lp[1 + j][t], 0);
+    };
+    const best = total(cands[0]) > total(cands[1]) ? 0 : 1;
+    prompts.push({ prompt: Int32Array.of(11, 12), candidates: cands, answer: best } as any);
+    prompts.push({ prompt: Int32Array.of(11, 12), candidates: cands, answer: 1 - best } as any);
+    expect(await scorePrompts(m, prompts, 0)).toEqual([1, 0, 1, 0]);
+    m.dispose();
+  });
+});
