@@ -10,7 +10,7 @@ import { documentText } from '@pretrain-lab/data';
 import { type ExperimentContext, runAblation } from '@pretrain-lab/experiment';
 import { BERT, resolveBERTConfig } from '@pretrain-lab/models';
 import { buildBertInputs, type MlmOptions, pairObjective } from '@pretrain-lab/objectives';
-import { loadTokenizer, saveTokenizer, WordPieceTokenizer } from '@pretrain-lab/tokenizers';
+import { loadOrTrainTokenizer, WordPieceTokenizer } from '@pretrain-lab/tokenizers';
 import { loadCheckpoint } from '@pretrain-lab/train';
 import { BASELINE, type NspConfig, type NspVariant } from './config.js';
 import {
@@ -34,12 +34,9 @@ export async function runNsp(cfg: NspConfig, ctx: ExperimentContext): Promise<vo
   const splits = corpusSplits(cfg.corpus, cfg.splitSeed);
   const pre = pretrainingDocuments(splits.train, { ...cfg.pretrain, splitSeed: cfg.splitSeed });
   const tokPath = path.join(dir, 'tokenizer.json');
-  let tok: WordPieceTokenizer;
-  if (fs.existsSync(tokPath)) tok = loadTokenizer(tokPath) as WordPieceTokenizer;
-  else {
-    tok = WordPieceTokenizer.train(splits.train.map(documentText), cfg.tokenizer);
-    saveTokenizer(tok, tokPath);
-  }
+  const tok = loadOrTrainTokenizer(tokPath, () =>
+    WordPieceTokenizer.train(splits.train.map(documentText), cfg.tokenizer),
+  );
   const ids = specialIds(tok);
   const trainDocs = encodeDocuments(pre.docs, tok);
   const valDocs = encodeDocuments(splits.validation, tok);

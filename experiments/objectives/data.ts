@@ -5,12 +5,11 @@
  * between documents, and each task's texts as token ids, which every architecture wraps in its
  * own way (units.ts).
  */
-import fs from 'node:fs';
 import path from 'node:path';
 import { checkSplits, type Document, documentText, loadCorpus, splitDocuments } from '@pretrain-lab/data';
 import { Rng } from '@pretrain-lab/runtime';
 import { loadTaskOrSkip, nestedTrainingOrder, taskInputDocuments } from '@pretrain-lab/tasks';
-import { loadTokenizer, saveTokenizer, WordPieceTokenizer } from '@pretrain-lab/tokenizers';
+import { loadOrTrainTokenizer, WordPieceTokenizer } from '@pretrain-lab/tokenizers';
 import type { ObjectivesConfig } from './config.js';
 
 export interface SpecialIds {
@@ -80,13 +79,9 @@ function sample<T>(items: readonly T[], max: number, rng: Rng): T[] {
 export function loadData(cfg: ObjectivesConfig, dir: string): ObjectivesData {
   const splits = splitDocuments(loadCorpus(cfg.corpus), { seed: cfg.splitSeed });
   checkSplits(cfg.corpus, splits, { minTrain: 1, why: 'pretraining needs training documents' });
-  const tokPath = path.join(dir, 'tokenizer.json');
-  let tok: WordPieceTokenizer;
-  if (fs.existsSync(tokPath)) tok = loadTokenizer(tokPath) as WordPieceTokenizer;
-  else {
-    tok = WordPieceTokenizer.train(splits.train.map(documentText), cfg.tokenizer);
-    saveTokenizer(tok, tokPath);
-  }
+  const tok = loadOrTrainTokenizer(path.join(dir, 'tokenizer.json'), () =>
+    WordPieceTokenizer.train(splits.train.map(documentText), cfg.tokenizer),
+  );
   const id = (t: string) => {
     const v = tok.tokenToId(t);
     if (v === undefined) throw new Error(`WordPiece tokenizer has no ${t}`);

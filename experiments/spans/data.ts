@@ -4,7 +4,6 @@
  * Unigram tokenizer with T5's 100 sentinels trained on the training documents, the documents as
  * token streams, and the tasks in T5's text-to-text form ("restore: ..." -> "...") as ids.
  */
-import fs from 'node:fs';
 import path from 'node:path';
 import { checkSplits, type Document, documentText, loadCorpus, splitDocuments } from '@pretrain-lab/data';
 import { Rng } from '@pretrain-lab/runtime';
@@ -16,7 +15,7 @@ import {
   taskInputDocuments,
   textToText,
 } from '@pretrain-lab/tasks';
-import { loadTokenizer, saveTokenizer, UnigramTokenizer } from '@pretrain-lab/tokenizers';
+import { loadOrTrainTokenizer, UnigramTokenizer } from '@pretrain-lab/tokenizers';
 import type { SpansConfig } from './config.js';
 
 /** T5's task prefixes, in its style ("summarize:", "cola sentence:"). */
@@ -38,12 +37,10 @@ export function corpusSplits(corpus: string, splitSeed: number) {
 
 /** The run's tokenizer: tokenizer.json when resuming, else trained on `docs` and saved there. */
 export function runTokenizer(dir: string, docs: readonly Document[], vocabSize: number): UnigramTokenizer {
-  const file = path.join(dir, 'tokenizer.json');
-  if (fs.existsSync(file)) return loadTokenizer(file) as UnigramTokenizer;
   // <pad>=0, </s>=1, <unk>=2, and <extra_id_0..99> at the end of the vocabulary, as T5's.
-  const tok = UnigramTokenizer.train(docs.map(documentText), { vocabSize });
-  saveTokenizer(tok, file);
-  return tok;
+  return loadOrTrainTokenizer(path.join(dir, 'tokenizer.json'), () =>
+    UnigramTokenizer.train(docs.map(documentText), { vocabSize }),
+  );
 }
 
 /** Every document's ids, one after another (T5 packs its C4 documents the same way). */

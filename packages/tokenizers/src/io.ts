@@ -1,5 +1,5 @@
 /** Saving and loading tokenizers as Hugging Face tokenizer.json files. */
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { BpeTokenizer } from './bpe.js';
 import { CharTokenizer } from './char.js';
@@ -69,4 +69,12 @@ export function loadTokenizer(
     if (error instanceof TokenizerFormatError) throw new TokenizerFormatError(`${path}: ${error.message}`);
     throw error;
   }
+}
+
+/** A run's tokenizer: the one saved at `path` (a resumed run), else `train()`'s, saved there first. */
+export function loadOrTrainTokenizer<T extends Tokenizer>(path: string, train: () => T): T {
+  if (existsSync(path)) return loadTokenizer(path) as unknown as T;
+  const tok = train();
+  saveTokenizer(tok, path);
+  return tok;
 }
