@@ -7,7 +7,7 @@
  */
 import { judge, type PairedTest, pairedBootstrap, type Verdict } from '@pretrain-lab/experiment/paired';
 import type { AblationSummary, EvalSpec } from '@pretrain-lab/experiment/schema';
-import { fmtDiff } from '../compare.js';
+import { fmtDiff, listText } from '../compare.js';
 import { type Cell, cellLabel, cellRows, gridCells, hasRows, sameCell } from './summary.js';
 
 /**
@@ -205,4 +205,28 @@ export function fmtClaimVerdict(r: ClaimResult): string {
   if (r.counts['within noise']) parts.push(`${r.counts['within noise']} within noise`);
   if (r.untested.length) parts.push(`${r.untested.length} untested`);
   return `${r.verdict} (${parts.join(', ')})`;
+}
+
+/** "## Verdicts, cell by cell": every test line, grouped by claim. */
+export function verdictDetails(
+  s: AblationSummary,
+  judged: readonly { group: { title: string }; results: readonly ClaimResult[] }[],
+): string[] {
+  const L: string[] = [
+    '## Verdicts, cell by cell',
+    '',
+    `Differences are A − B in points of the headline metric (${listText([...new Set(s.tasks.map((t) => t.metric))])}), with the 95% paired-bootstrap interval; seeds ${listText(s.seeds)} unless a line names fewer.`,
+    '',
+  ];
+  for (const { group, results } of judged) {
+    L.push(`### ${group.title}`, '');
+    for (const r of results) {
+      L.push(`**${fmtClaimTest(r.claim)}**: ${fmtClaimVerdict(r)}.`, '');
+      if (r.verdict === 'not run') continue;
+      for (const c of r.cells) L.push(`- ${fmtCellVerdict(c, s.seeds)}`);
+      for (const u of r.untested) L.push(`- ${cellLabel(u.cell)}: not tested (${u.reason})`);
+      L.push('');
+    }
+  }
+  return L;
 }

@@ -6,14 +6,12 @@ import type { AblationSummary } from '@pretrain-lab/experiment/schema';
 import {
   type ClaimResult,
   type ClaimVerdict,
-  fmtCellVerdict,
   fmtClaimTest,
   fmtClaimVerdict,
   judgeClaims,
   VERDICT_RULE,
 } from '../ablation/claims.js';
-import { cellLabel, cellRows, gridCells, lossStat } from '../ablation/summary.js';
-import { listText } from '../compare.js';
+import { cellRows, gridCells, lossStat } from '../ablation/summary.js';
 import { D2L_NSP_LOSS } from './anchors.js';
 import { type NspClaimGroup, nspClaimGroups } from './claims.js';
 import { scaleText } from './setup.js';
@@ -164,26 +162,5 @@ export function nspHonestReading(
       'This run has one seed, so every interval carries test-set noise only: a verdict here says what this seed did, not what the variant does.',
     );
   L.push(caveats.join(' '), '');
-  return L;
-}
-
-/** "## Verdicts, cell by cell": every test line, grouped by claim. */
-export function verdictDetails(s: AblationSummary, judged: JudgedGroup[]): string[] {
-  const L: string[] = [
-    '## Verdicts, cell by cell',
-    '',
-    `Differences are A − B in points of the headline metric (${listText([...new Set(s.tasks.map((t) => t.metric))])}), with the 95% paired-bootstrap interval; seeds ${listText(s.seeds)} unless a line names fewer.`,
-    '',
-  ];
-  for (const { group, results } of judged) {
-    L.push(`### ${group.title}`, '');
-    for (const r of results) {
-      L.push(`**${fmtClaimTest(r.claim)}**: ${fmtClaimVerdict(r)}.`, '');
-      if (r.verdict === 'not run') continue;
-      for (const c of r.cells) L.push(`- ${fmtCellVerdict(c, s.seeds)}`);
-      for (const u of r.untested) L.push(`- ${cellLabel(u.cell)}: not tested (${u.reason})`);
-      L.push('');
-    }
-  }
   return L;
 }

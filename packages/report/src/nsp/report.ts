@@ -5,12 +5,13 @@
  */
 import type { TopLevelSpec } from 'vega-lite';
 import { learningCurveSpec, lossCurveSpec } from '../ablation/charts.js';
+import { verdictDetails } from '../ablation/claims.js';
 import { type AblationRun, loadAblation } from '../ablation/summary.js';
 import { pretrainTable, scoreTable } from '../ablation/tables.js';
 import { runSection } from '../compare.js';
 import { renderCharts } from '../render.js';
 import { paperCell, paperTables } from './anchors.js';
-import { judgeNsp, nspHonestReading, verdictDetails } from './reading.js';
+import { judgeNsp, nspHonestReading } from './reading.js';
 import { whatWasRun } from './setup.js';
 
 export const NSP_FIGURES = ['nsp-mlm-loss', 'nsp-pair-loss', 'nsp-learning-curves'] as const;

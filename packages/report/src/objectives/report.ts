@@ -11,14 +11,14 @@ import {
   BOOTSTRAP,
   type ClaimResult,
   type ClaimVerdict,
-  fmtCellVerdict,
   fmtClaimTest,
   fmtClaimVerdict,
   fmtTest,
   judgeClaims,
   VERDICT_RULE,
+  verdictDetails,
 } from '../ablation/claims.js';
-import { cellLabel, evalsText, loadAblation } from '../ablation/summary.js';
+import { evalsText, loadAblation } from '../ablation/summary.js';
 import { pretrainTable, scoreTable } from '../ablation/tables.js';
 import { describeCorpus, listText, runSection } from '../compare.js';
 import { fmtInt, fmtSig } from '../format.js';
@@ -175,22 +175,7 @@ export function objectivesReport(runDir: string, figuresRelPath: string): string
   L.push(...paperTables(), '');
   L.push(...inContextSection(s, cfg));
   L.push('## Honest reading', '', ...honestReading(judged));
-  L.push(
-    '## Verdicts, cell by cell',
-    '',
-    `Differences are A − B in points of accuracy, with the 95% paired-bootstrap interval; seeds ${listText(s.seeds)} unless a line names fewer.`,
-    '',
-  );
-  for (const { group, results } of judged) {
-    L.push(`### ${group.title}`, '');
-    for (const r of results) {
-      L.push(`**${fmtClaimTest(r.claim)}**: ${fmtClaimVerdict(r)}.`, '');
-      if (r.verdict === 'not run') continue;
-      for (const c of r.cells) L.push(`- ${fmtCellVerdict(c, s.seeds)}`);
-      for (const u of r.untested) L.push(`- ${cellLabel(u.cell)}: not tested (${u.reason})`);
-      L.push('');
-    }
-  }
+  L.push(...verdictDetails(s, judged));
   L.push('## Skipped tasks', '');
   if (s.skippedTasks.length === 0) L.push('None: every configured task ran.');
   else for (const x of s.skippedTasks) L.push(`- ${x}`);
