@@ -38,6 +38,7 @@
  */
 
 import {
+  type BlockConfig,
   dropout,
   type ForwardContext,
   inference,
@@ -186,6 +187,19 @@ export interface BERTClassifyBatch {
 }
 
 /** Embeddings: LN(word + position + segment), then dropout (HF's BertEmbeddings); embeddingSize wide. */
+/** The encoder block of a BERT config: bidirectional, BERT's norm placement and eps. */
+export function bertBlockConfig(c: BERTConfig): BlockConfig {
+  return {
+    dModel: c.dModel,
+    numHeads: c.numHeads,
+    dFF: c.dFF,
+    causal: false,
+    preNorm: c.preNorm,
+    dropout: c.dropout,
+    layerNormEps: c.layerNormEps,
+  };
+}
+
 export class BERTEmbeddings {
   readonly word: TokenEmbedding;
   readonly position: PositionEmbedding;
@@ -309,17 +323,7 @@ export class BERT {
         continue;
       }
       const prefix = c.shareLayers ? 'bert.encoder.shared_layer' : `bert.encoder.layer.${i}`;
-      this.layers.push(
-        new TransformerBlock(this.params, prefix, {
-          dModel: c.dModel,
-          numHeads: c.numHeads,
-          dFF: c.dFF,
-          causal: false,
-          preNorm: c.preNorm,
-          dropout: c.dropout,
-          layerNormEps: c.layerNormEps,
-        }),
-      );
+      this.layers.push(new TransformerBlock(this.params, prefix, bertBlockConfig(c)));
     }
     this.lnF = c.preNorm ? new LayerNorm(this.params, 'bert.encoder.ln_f', c.dModel, c.layerNormEps) : null;
     this.pooler = new Linear(this.params, 'bert.pooler.dense', c.dModel, c.dModel);

@@ -30,7 +30,7 @@ import {
 import { replacedTokenDetection } from '@pretrain-lab/objectives';
 import { Rng } from '@pretrain-lab/runtime';
 import * as tf from '@tensorflow/tfjs';
-import { type BERTConfig, BERTEmbeddings, BERTMLMHead, resolveBERTConfig } from './bert.js';
+import { type BERTConfig, BERTEmbeddings, BERTMLMHead, bertBlockConfig, resolveBERTConfig } from './bert.js';
 
 export interface ElectraConfig {
   /** The discriminator: a BERT encoder config (its pretraining heads are ELECTRA's own). */
@@ -113,16 +113,7 @@ export class Electra {
   private stack(prefix: string, c: BERTConfig): Stack {
     const layers = Array.from(
       { length: c.numLayers },
-      (_, i) =>
-        new TransformerBlock(this.params, `${prefix}.encoder.layer.${i}`, {
-          dModel: c.dModel,
-          numHeads: c.numHeads,
-          dFF: c.dFF,
-          causal: false,
-          preNorm: c.preNorm,
-          dropout: c.dropout,
-          layerNormEps: c.layerNormEps,
-        }),
+      (_, i) => new TransformerBlock(this.params, `${prefix}.encoder.layer.${i}`, bertBlockConfig(c)),
     );
     const lnF = c.preNorm
       ? new LayerNorm(this.params, `${prefix}.encoder.ln_f`, c.dModel, c.layerNormEps)
