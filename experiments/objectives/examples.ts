@@ -14,9 +14,9 @@
  * trainingFlops counts what a batch costs, as Kaplan et al. (2020) count it: 6 FLOPs per
  * parameter per token through it, plus 6 n_layer n_ctx d for attention, at each stack's lengths.
  */
+import { collateSeq2Seq, type Seq2SeqArrays } from '@pretrain-lab/data';
 import {
   deshuffle,
-  IGNORE_INDEX,
   type MlmOptions,
   maskBatch,
   maskTokens,
@@ -49,39 +49,14 @@ export interface DecoderBatch {
   rows: number;
   T: number;
 }
-export interface Seq2SeqBatch {
+export interface Seq2SeqBatch extends Seq2SeqArrays {
   kind: 'encoder-decoder';
-  inputIds: Int32Array;
-  attentionMask: Int32Array;
-  labels: Int32Array;
-  rows: number;
-  inLen: number;
-  outLen: number;
 }
 export type AnyBatch = EncoderBatch | DecoderBatch | Seq2SeqBatch;
 
 /** Raw tokens per chunk for an architecture at sequence length T. */
 export const chunkLength = (arch: Architecture, T: number) =>
   arch === 'encoder' ? T - 2 : arch === 'decoder' ? T + 1 : T - 1;
-
-export function collate(
-  inputs: readonly Int32Array[],
-  targets: readonly Int32Array[],
-  pad: number,
-): Seq2SeqBatch {
-  const rows = inputs.length;
-  const inLen = Math.max(1, ...inputs.map((x) => x.length));
-  const outLen = Math.max(1, ...targets.map((x) => x.length));
-  const inputIds = new Int32Array(rows * inLen).fill(pad);
-  const attentionMask = new Int32Array(rows * inLen);
-  const labels = new Int32Array(rows * outLen).fill(IGNORE_INDEX);
-  for (let r = 0; r < rows; r++) {
-    inputIds.set(inputs[r], r * inLen);
-    attentionMask.fill(1, r * inLen, r * inLen + inputs[r].length);
-    labels.set(targets[r], r * outLen);
-  }
-  return { kind: 'encoder-decoder', inputIds, attentionMask, labels, rows, inLen, outLen };
-}
 
 const withEos = (x: Int32Array, eos: number) => {
   const out = new Int32Array(x.length + 1);
@@ -169,11 +144,12 @@ export function batcher(cfg: ObjectivesConfig, ids: SpecialIds, vocabSize: numbe
     const ex = Array.from(indices, (i) =>
       seq2seq(chunk(s, i), Rng.derive(seed, `${row.objective}/${i}/${epoch}`)),
     );
-    return collate(
+    const padded = collateSeq2Seq(
       ex.map((e) => e.inputs),
       ex.map((e) => e.targets),
-      ids.padId,
+      { pad: ids.padId },
     );
+    return { kind: 'encoder-decoder', ...padded };
   };
   return { arch, chunkLength: L, chunks: (s: Int32Array) => Math.floor(s.length / L), batch };
 }

@@ -2,18 +2,12 @@
  * Seq2seq batches for the span-corruption study: collation with padding to the longest row,
  * the T5 loss of a batch, and fine-tuning batches grouped by length (fewer padded positions).
  */
+import { collateSeq2Seq, type Seq2SeqArrays } from '@pretrain-lab/data';
 import type { T5 } from '@pretrain-lab/models';
 import { Rng } from '@pretrain-lab/runtime';
 import * as tf from '@tensorflow/tfjs';
 
-export interface Seq2SeqBatch {
-  inputIds: Int32Array;
-  attentionMask: Int32Array;
-  labels: Int32Array;
-  rows: number;
-  inLen: number;
-  outLen: number;
-}
+export type Seq2SeqBatch = Seq2SeqArrays;
 
 export const PAD = 0;
 
@@ -28,20 +22,10 @@ export const mean = (xs: readonly number[]) => xs.reduce((a, x) => a + x, 0) / M
 export function collate(
   inputs: readonly Int32Array[],
   targets: readonly Int32Array[],
-  inLen = Math.max(1, ...inputs.map((x) => x.length)),
-  outLen = Math.max(1, ...targets.map((x) => x.length)),
+  inLen?: number,
+  outLen?: number,
 ): Seq2SeqBatch {
-  const rows = inputs.length;
-  const inputIds = new Int32Array(rows * inLen).fill(PAD);
-  const attentionMask = new Int32Array(rows * inLen);
-  const labels = new Int32Array(rows * outLen).fill(-100);
-  for (let r = 0; r < rows; r++) {
-    const x = inputs[r].subarray(0, inLen);
-    inputIds.set(x, r * inLen);
-    attentionMask.fill(1, r * inLen, r * inLen + x.length);
-    labels.set(targets[r].subarray(0, outLen), r * outLen);
-  }
-  return { inputIds, attentionMask, labels, rows, inLen, outLen };
+  return collateSeq2Seq(inputs, targets, { pad: PAD, inLen, outLen });
 }
 
 export function lossOf(model: T5, b: Seq2SeqBatch, ctx: Parameters<T5['loss']>[1]) {

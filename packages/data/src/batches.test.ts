@@ -1,6 +1,6 @@
 import { Rng } from '@pretrain-lab/runtime/rng';
 import { describe, expect, it } from 'vitest';
-import { BatchStream, evalBatches } from './batches.js';
+import { BatchStream, collateSeq2Seq, evalBatches } from './batches.js';
 import { packSequences } from './pack.js';
 
 // 10 sequences of seqLen 4; sequence i starts with token 4 * i.
@@ -76,5 +76,28 @@ describe('evalBatches', () => {
   });
   it('stops at maxBatches', () => {
     expect(evalBatches(packed, 3, 2).map((b) => b.position)).toEqual([0, 3]);
+  });
+});
+
+describe('collateSeq2Seq', () => {
+  it('pads inputs with pad and a mask, labels with -100, to the longest rows or given lengths', () => {
+    const b = collateSeq2Seq(
+      [Int32Array.of(5, 6, 7), Int32Array.of(8)],
+      [Int32Array.of(1), Int32Array.of(2, 3)],
+      {
+        pad: 0,
+      },
+    );
+    expect([b.rows, b.inLen, b.outLen]).toEqual([2, 3, 2]);
+    expect(Array.from(b.inputIds)).toEqual([5, 6, 7, 8, 0, 0]);
+    expect(Array.from(b.attentionMask)).toEqual([1, 1, 1, 1, 0, 0]);
+    expect(Array.from(b.labels)).toEqual([1, -100, 2, 3]);
+    const cut = collateSeq2Seq([Int32Array.of(5, 6, 7)], [Int32Array.of(1, 2, 3)], {
+      pad: 9,
+      inLen: 2,
+      outLen: 4,
+    });
+    expect(Array.from(cut.inputIds)).toEqual([5, 6]);
+    expect(Array.from(cut.labels)).toEqual([1, 2, 3, -100]);
   });
 });

@@ -194,3 +194,37 @@ export function evalBatches(packed: PackedSequences, batchSize: number, maxBatch
   }
   return out;
 }
+
+/** A padded encoder-decoder batch, row-major [rows, inLen] and [rows, outLen]. */
+export interface Seq2SeqArrays {
+  inputIds: Int32Array;
+  attentionMask: Int32Array;
+  labels: Int32Array;
+  rows: number;
+  inLen: number;
+  outLen: number;
+}
+
+/**
+ * Pad rows of ids to one batch: inputs with `pad` and a 0/1 mask, labels with -100 (ignored by
+ * the loss). Lengths default to the batch's longest row; longer rows are cut to them.
+ */
+export function collateSeq2Seq(
+  inputs: readonly Int32Array[],
+  targets: readonly Int32Array[],
+  opts: { pad: number; inLen?: number; outLen?: number },
+): Seq2SeqArrays {
+  const rows = inputs.length;
+  const inLen = opts.inLen ?? Math.max(1, ...inputs.map((x) => x.length));
+  const outLen = opts.outLen ?? Math.max(1, ...targets.map((x) => x.length));
+  const inputIds = new Int32Array(rows * inLen).fill(opts.pad);
+  const attentionMask = new Int32Array(rows * inLen);
+  const labels = new Int32Array(rows * outLen).fill(-100);
+  for (let r = 0; r < rows; r++) {
+    const x = inputs[r].subarray(0, inLen);
+    inputIds.set(x, r * inLen);
+    attentionMask.fill(1, r * inLen, r * inLen + x.length);
+    labels.set(targets[r].subarray(0, outLen), r * outLen);
+  }
+  return { inputIds, attentionMask, labels, rows, inLen, outLen };
+}

@@ -3,8 +3,10 @@ export {
   type BatchPosition,
   BatchStream,
   type BatchStreamOptions,
+  collateSeq2Seq,
   evalBatches,
   IndexStream,
+  type Seq2SeqArrays,
 } from './batches.js';
 export { detokenize, loadBrown, parseBrownFile, stripTag } from './brown.js';
 export { type CorpusInfo, clearCorpusCache, listCorpora, loadCorpus, registerCorpus } from './corpora.js';
