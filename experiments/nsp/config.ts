@@ -5,7 +5,13 @@
  * on every task by full fine-tuning and by a frozen-encoder linear probe at several
  * training-set sizes, beside a randomly initialised encoder, with seeds paired across rows.
  */
-import type { EvalSpec, FinetuneSettings, PretrainSettings } from '@pretrain-lab/experiment';
+import {
+  checkModelShape,
+  checkSeeds,
+  type EvalSpec,
+  type FinetuneSettings,
+  type PretrainSettings,
+} from '@pretrain-lab/experiment';
 import { INPUT_FORMATS, type InputFormat } from '@pretrain-lab/objectives';
 import { UserError } from '@pretrain-lab/runtime';
 
@@ -130,14 +136,10 @@ export function validate(c: NspConfig): void {
   const fail = (msg: string): never => {
     throw new UserError(msg);
   };
-  if (!Array.isArray(c.seeds) || c.seeds.length === 0 || !c.seeds.every((s) => Number.isInteger(s) && s >= 0))
-    fail(`seeds must be a non-empty array of non-negative integers, got ${JSON.stringify(c.seeds)}`);
+  checkSeeds(c.seeds);
   if (!posInt(c.tokenizer.vocabSize) || c.tokenizer.vocabSize < 100)
     fail(`tokenizer.vocabSize must be an integer >= 100, got ${c.tokenizer.vocabSize}`);
-  for (const k of ['dModel', 'numLayers', 'numHeads', 'dFF', 'maxLen'] as const)
-    if (!posInt(c.model[k])) fail(`model.${k} must be a positive integer, got ${c.model[k]}`);
-  if (c.model.dModel % c.model.numHeads !== 0)
-    fail(`model.dModel ${c.model.dModel} is not divisible by model.numHeads ${c.model.numHeads}`);
+  checkModelShape(c.model, ['dModel', 'numLayers', 'numHeads', 'dFF', 'maxLen']);
   if (c.model.maxLen < 8) fail(`model.maxLen must be at least 8, got ${c.model.maxLen}`);
   const names = new Set<string>();
   for (const v of c.variants) {

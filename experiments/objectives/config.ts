@@ -5,7 +5,7 @@
  * and every denoising objective on one shared encoder-decoder; then every row, beside a randomly
  * initialised model of each architecture, probed on the same tasks with seeds paired across rows.
  */
-import type { EvalSpec, PretrainSettings } from '@pretrain-lab/experiment';
+import { checkModelShape, checkSeeds, type EvalSpec, type PretrainSettings } from '@pretrain-lab/experiment';
 import { UserError } from '@pretrain-lab/runtime';
 
 export type Architecture = 'encoder' | 'decoder' | 'encoder-decoder';
@@ -167,14 +167,10 @@ export function validate(c: ObjectivesConfig): void {
   const fail = (msg: string): never => {
     throw new UserError(msg);
   };
-  if (!Array.isArray(c.seeds) || c.seeds.length === 0 || !c.seeds.every((s) => Number.isInteger(s) && s >= 0))
-    fail(`seeds must be a non-empty array of non-negative integers, got ${JSON.stringify(c.seeds)}`);
+  checkSeeds(c.seeds);
   if (!posInt(c.tokenizer.vocabSize) || c.tokenizer.vocabSize < 100)
     fail(`tokenizer.vocabSize must be an integer >= 100, got ${c.tokenizer.vocabSize}`);
-  for (const k of ['dModel', 'numLayers', 'numHeads', 'dFF', 'seqLen'] as const)
-    if (!posInt(c.model[k])) fail(`model.${k} must be a positive integer, got ${c.model[k]}`);
-  if (c.model.dModel % c.model.numHeads !== 0)
-    fail(`model.dModel ${c.model.dModel} is not divisible by model.numHeads ${c.model.numHeads}`);
+  checkModelShape(c.model, ['dModel', 'numLayers', 'numHeads', 'dFF', 'seqLen']);
   if (c.model.seqLen < 8) fail(`model.seqLen must be at least 8, got ${c.model.seqLen}`);
   for (const k of ['numLayers', 'numHeads', 'dFF'] as const)
     if (!posInt(c.electra[k])) fail(`electra.${k} must be a positive integer, got ${c.electra[k]}`);

@@ -4,7 +4,13 @@
  * the same number of input tokens, then fine-tuned text to text on every task at one or more
  * training-set sizes, beside a randomly initialised model, with seeds paired across rows.
  */
-import type { EvalSpec, FinetuneSettings, PretrainSettings } from '@pretrain-lab/experiment';
+import {
+  checkModelShape,
+  checkSeeds,
+  type EvalSpec,
+  type FinetuneSettings,
+  type PretrainSettings,
+} from '@pretrain-lab/experiment';
 import { UserError } from '@pretrain-lab/runtime';
 
 export interface SpanSetting {
@@ -176,17 +182,13 @@ export function validate(c: SpansConfig): void {
   const fail = (msg: string): never => {
     throw new UserError(msg);
   };
-  if (!Array.isArray(c.seeds) || c.seeds.length === 0 || !c.seeds.every((s) => Number.isInteger(s) && s >= 0))
-    fail(`seeds must be a non-empty array of non-negative integers, got ${JSON.stringify(c.seeds)}`);
+  checkSeeds(c.seeds);
   if (!Number.isInteger(c.splitSeed)) fail(`splitSeed must be an integer, got ${c.splitSeed}`);
   if (!posInt(c.tokenizer.vocabSize) || c.tokenizer.vocabSize < 200)
     fail(
       `tokenizer.vocabSize must be an integer >= 200 (100 sentinels included), got ${c.tokenizer.vocabSize}`,
     );
-  for (const k of ['dModel', 'numLayers', 'numHeads', 'dFF'] as const)
-    if (!posInt(c.model[k])) fail(`model.${k} must be a positive integer, got ${c.model[k]}`);
-  if (c.model.dModel % c.model.numHeads !== 0)
-    fail(`model.dModel ${c.model.dModel} is not divisible by model.numHeads ${c.model.numHeads}`);
+  checkModelShape(c.model, ['dModel', 'numLayers', 'numHeads', 'dFF']);
   if (!(isNum(c.model.dropout) && c.model.dropout >= 0 && c.model.dropout < 1))
     fail(`model.dropout must be in [0, 1), got ${c.model.dropout}`);
   for (const k of ['meanSpans', 'rates'] as const)

@@ -18,5 +18,6 @@ export * from './shared-run.js';
 export * from './slurm.js';
 export * from './unit-store.js';
 export * from './units.js';
+export * from './validate.js';
 export * from './worker.js';
 export * from './yaml.js';
