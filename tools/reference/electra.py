@@ -39,7 +39,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # common.py, bert.py
-from bert import CLS, FIRST_WORD, MASK, PAD, SEP, Embeddings, Encoder, Transform  # noqa: E402
+from bert import CLS, FIRST_WORD, MASK, PAD, SEP, Embeddings, Encoder, Predictions  # noqa: E402
 from common import (  # noqa: E402
     DATA_SEED,
     NOISE_STD,
@@ -76,15 +76,6 @@ DISC_WEIGHT = 50.0
 # Larger than BERT's 0.02 so that the generator's logits and the discriminator's are far from
 # uniform / 0 and every gradient is well above the tests' 1e-6 absolute tolerance.
 INIT_STD = 0.3
-
-
-class Predictions(nn.Module):
-    """generator_predictions: bert.py's transform, then the tied decoder + bias."""
-
-    def __init__(self, cfg: dict):
-        super().__init__()
-        self.transform = Transform(cfg)
-        self.bias = nn.Parameter(torch.zeros(cfg["vocabSize"]))
 
 
 class DiscriminatorPredictions(nn.Module):
