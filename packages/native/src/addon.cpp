@@ -238,9 +238,9 @@ void run(TaskFn fn, void* ctx, int nth) {
 }
 
 struct Scratch {
-  void* raw[4];
-  void* aligned[4];
-  size_t bytes[4];
+  void* raw[6];
+  void* aligned[6];
+  size_t bytes[6];
 };
 static thread_local Scratch tScratch;  // zero-initialised; leaked at thread exit (workers never exit)
 
@@ -661,6 +661,25 @@ static napi_value CrossEntropyGrad(napi_env env, napi_callback_info info) {
   return done(a, number(env, r));
 }
 
+// vocabCE(h, table, bias, targets, isInt, M, V, C, dh, dt, db) -> loss; bias, dh, db: 0 = none
+// (dh = 0: the loss only; otherwise dh and dt are written, and db when bias is given).
+static napi_value VocabCE(napi_env env, napi_callback_info info) {
+  Args a(env, info, 11);
+  const uint32_t h = a.u32(0), table = a.u32(1), bias = a.u32(2), targets = a.u32(3);
+  const int isInt = a.i32(4), M = a.i32(5), V = a.i32(6), C = a.i32(7);
+  const uint32_t dh = a.u32(8), dt = a.u32(9), db = a.u32(10);
+  double r = 0.0;
+  if (heapReady(a) && M > 0 && V > 0 && C >= 0 && span(a, "vocabCE h", h, 4ull * M * C) &&
+      span(a, "vocabCE table", table, 4ull * V * C) && (bias == 0 || span(a, "vocabCE bias", bias, 4ull * V)) &&
+      span(a, "vocabCE targets", targets, 4ull * M) && (dh == 0 || span(a, "vocabCE dh", dh, 4ull * M * C)) &&
+      (dh == 0 || span(a, "vocabCE dt", dt, 4ull * V * C)) &&
+      (dh == 0 || bias == 0 || span(a, "vocabCE db", db, 4ull * V)))
+    r = gTable->vocabCE(at<const float>(h), at<const float>(table), bias ? at<const float>(bias) : nullptr,
+                        at<const void>(targets), isInt, M, V, C, dh ? at<float>(dh) : nullptr,
+                        dh ? at<float>(dt) : nullptr, dh && bias ? at<float>(db) : nullptr);
+  return done(a, number(env, r));
+}
+
 // ---------------------------------------------------------------------------------------
 // Introspection
 
@@ -740,6 +759,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
       {"crossEntropyFwd", CrossEntropyFwd},
       {"crossEntropyBwd", CrossEntropyBwd},
       {"crossEntropyGrad", CrossEntropyGrad},
+      {"vocabCE", VocabCE},
       {"isa", Isa},
       {"isaNote", IsaNote},
       {"threads", Threads},

@@ -928,6 +928,52 @@ static void crossEntropyBwd(const float* logits, const void* targets, int isInt,
   pfor((N + per - 1) / per, nthFor((double)N * V_, 8192.0), f);
 }
 
+// One row of crossEntropyGrad: writes dr = (softmax(lr) - onehot(tgt)) * scale (dr may be lr) and
+// returns the row's loss term (tgt in [0, V)).
+static inline double ceGradRow(const float* lr, float* dr, int tgt, int V_, float scale) {
+  T mv = V::set1(-__builtin_inff());
+  int j = 0;
+  for (; j + L <= V_; j += L) mv = V::max(mv, V::load(lr + j));
+  float mx = V::hmax(mv);
+  for (; j < V_; j++) mx = mx > lr[j] ? mx : lr[j];
+  const float lt = lr[tgt];
+  const T mxv = V::set1(mx);
+  T s = V::zero();
+  for (j = 0; j + L <= V_; j += L) {
+    const T e = expv(V::sub(V::load(lr + j), mxv));
+    V::store(dr + j, e);
+    s = V::add(s, e);
+  }
+  float sum = V::hsum(s);
+  for (; j < V_; j++) {
+    const float e = exps(lr[j] - mx);
+    dr[j] = e;
+    sum += e;
+  }
+  const double term = (double)mx + __builtin_log((double)sum) - (double)lt;
+  const float k = scale / sum;
+  const T kv = V::set1(k);
+  for (j = 0; j + L <= V_; j += L) V::store(dr + j, V::mul(kv, V::load(dr + j)));
+  for (; j < V_; j++) dr[j] = k * dr[j];
+  dr[tgt] = dr[tgt] - scale;
+  return term;
+}
+
+static inline long ceCount(const void* targets, int isInt, long N) {
+  long count = 0;
+  for (long n = 0; n < N; n++) count += readTarget(targets, n, isInt) >= 0;
+  return count;
+}
+
+static inline double ceTotal(const double* term, const void* targets, int isInt, long N, int V_, long count) {
+  double total = 0.0;
+  for (long n = 0; n < N; n++) {
+    const int tgt = readTarget(targets, n, isInt);
+    if (tgt >= 0 && tgt < V_) total += term[n];
+  }
+  return total / (double)(count > 1 ? count : 1);
+}
+
 // Loss and gradient in one pass per row (the fused vocabulary cross-entropy's forward): the mean
 // loss over rows with a target, and dx = (softmax - onehot) / count, 0 in rows without one; dx
 // may be logits itself. Each exp is computed once (crossEntropyFwd + crossEntropyBwd compute it
@@ -935,15 +981,13 @@ static void crossEntropyBwd(const float* logits, const void* targets, int isInt,
 // for bit.
 static double crossEntropyGrad(const float* logits, const void* targets, int isInt, long N, int V_, float* dx) {
   if (N <= 0) return 0.0;
-  long count = 0;
-  for (long n = 0; n < N; n++) count += readTarget(targets, n, isInt) >= 0;
+  const long count = ceCount(targets, isInt, N);
   const float scale = 1.0f / (float)(count > 1 ? count : 1);
   double* term = (double*)pl::scratch(2, (size_t)N * 8);
   const long per = rowsPerChunk(V_);
   auto f = [&](long ci) {
     const long r1 = lmin(N, (ci + 1) * per);
     for (long n = ci * per; n < r1; n++) {
-      const float* lr = logits + n * V_;
       float* dr = dx + n * V_;
       const int tgt = readTarget(targets, n, isInt);
       term[n] = 0.0;
@@ -951,40 +995,123 @@ static double crossEntropyGrad(const float* logits, const void* targets, int isI
         __builtin_memset(dr, 0, (size_t)V_ * 4);
         continue;
       }
-      T mv = V::set1(-__builtin_inff());
-      int j = 0;
-      for (; j + L <= V_; j += L) mv = V::max(mv, V::load(lr + j));
-      float mx = V::hmax(mv);
-      for (; j < V_; j++) mx = mx > lr[j] ? mx : lr[j];
-      const float lt = lr[tgt];
-      const T mxv = V::set1(mx);
-      T s = V::zero();
-      for (j = 0; j + L <= V_; j += L) {
-        const T e = expv(V::sub(V::load(lr + j), mxv));
-        V::store(dr + j, e);
-        s = V::add(s, e);
-      }
-      float sum = V::hsum(s);
-      for (; j < V_; j++) {
-        const float e = exps(lr[j] - mx);
-        dr[j] = e;
-        sum += e;
-      }
-      term[n] = (double)mx + __builtin_log((double)sum) - (double)lt;
-      const float k = scale / sum;
-      const T kv = V::set1(k);
-      for (j = 0; j + L <= V_; j += L) V::store(dr + j, V::mul(kv, V::load(dr + j)));
-      for (; j < V_; j++) dr[j] = k * dr[j];
-      dr[tgt] = dr[tgt] - scale;
+      term[n] = ceGradRow(logits + n * V_, dr, tgt, V_, scale);
     }
   };
   pfor((N + per - 1) / per, nthFor((double)N * V_, 8192.0), f);
-  double total = 0.0;
-  for (long n = 0; n < N; n++) {
-    const int tgt = readTarget(targets, n, isInt);
-    if (tgt >= 0 && tgt < V_) total += term[n];
+  return ceTotal(term, targets, isInt, N, V_, count);
+}
+
+// The whole vocabulary head in one call, forward and backward: logits = h @ table^T (+ bias) for
+// rows h [M, C], the mean cross-entropy against targets [M] (returned), and, when dh is not null,
+// its gradient at dy = 1: dh [M, C], dt [V, C] and db [V] (when bias). It works on chunks of
+// KC = 256 rows, whose logits (KC x V) stay in the thread's scratch instead of an M x V array
+// read three times. Every output equals the unfused path's bit for bit (sgemm for the logits,
+// crossEntropyGrad, then dl @ table, dl^T @ h and colSum(dl)): a chunk is exactly one KC block
+// of the K = M product dl^T @ h, so the unfused sgemm's "C = acc, then C = C + acc per block"
+// is dt = p0 + p1 + ... over the chunks' partials in order, and the bias gradient keeps colSum's
+// 16-row float sums accumulated in double in row order.
+static double vocabCE(const float* h, const float* table, const float* bias, const void* targets, int isInt, long M,
+                      int V_, int C, float* dh, float* dt, float* db) {
+  if (M <= 0 || V_ <= 0) return 0.0;
+  const long count = ceCount(targets, isInt, M);
+  const float scale = 1.0f / (float)(count > 1 ? count : 1);
+  const bool grad = dh != nullptr;
+  const long nch = (M + KC - 1) / KC;
+  const int C4 = V_ & ~3;  // colSum's float32 columns; the rest are summed in double
+  double* term = (double*)pl::scratch(2, (size_t)M * 8);
+  // Shared partials (the calling thread's slot 5): dt per chunk after the first, then the bias
+  // sums per 16-row group.
+  const size_t dtBytes = grad && nch > 1 ? (size_t)(nch - 1) * V_ * C * 4 : 0;
+  const size_t dbBytes = grad && bias ? (size_t)nch * (KC / 16) * V_ * 8 : 0;
+  uint8_t* shared = (uint8_t*)pl::scratch(5, dtBytes + dbBytes + 64);
+  float* dtp = (float*)shared;
+  double* dbp = (double*)(shared + dtBytes);
+  auto f = [&](long ci) {
+    const long r0 = ci * KC;
+    const int rows = (int)lmin(KC, M - r0);
+    float* lg = (float*)pl::scratch(4, (size_t)rows * V_ * 4);
+    const int big = V_ > rows ? V_ : rows;
+    float* pa = (float*)scratchA(big);
+    float* pb = (float*)scratchB(big > C ? big : C);
+    const float* hr = h + r0 * C;
+    if (bias)
+      for (int i = 0; i < rows; i++) __builtin_memcpy(lg + (long)i * V_, bias, (size_t)V_ * 4);
+    gemm1(rows, V_, C, hr, C, 1, table, 1, C, lg, V_, bias != nullptr, isSmall(rows, V_, C), pa, pb);
+    if (!bias && C <= 0) __builtin_memset(lg, 0, (size_t)rows * V_ * 4);
+    for (int i = 0; i < rows; i++) {
+      const int tgt = readTarget(targets, r0 + i, isInt);
+      float* lr = lg + (long)i * V_;
+      term[r0 + i] = 0.0;
+      if (tgt < 0 || tgt >= V_) {
+        __builtin_memset(lr, 0, (size_t)V_ * 4);
+        continue;
+      }
+      term[r0 + i] = ceGradRow(lr, lr, tgt, V_, scale);
+    }
+    if (!grad) return;
+    float* dst = ci == 0 ? dt : dtp + (ci - 1) * (long)V_ * C;
+    if (C >= NR) {
+      gemm1(rows, C, V_, lg, V_, 1, table, C, 1, dh + r0 * C, C, false, isSmall(rows, C, V_), pa, pb);
+      gemm1(V_, C, rows, lg, 1, V_, hr, C, 1, dst, C, false, isSmall(V_, C, rows), pa, pb);
+    } else if (C > 0) {
+      // A width under one register tile's NR columns: compute dh^T = table^T @ dl^T and
+      // dt^T = h^T @ dl (full tiles along the long side) and transpose. Each element is the
+      // same fma chain over the same k in order (fma(a, b, c) = fma(b, a, c)), so the same bits.
+      float* tmp = (float*)pl::scratch(3, (size_t)C * (V_ > rows ? V_ : rows) * 4);
+      gemm1(C, rows, V_, table, 1, C, lg, 1, V_, tmp, rows, false, isSmall(C, rows, V_), pa, pb);
+      for (int i = 0; i < rows; i++)
+        for (int c = 0; c < C; c++) dh[(r0 + i) * C + c] = tmp[(long)c * rows + i];
+      gemm1(C, V_, rows, hr, 1, C, lg, V_, 1, tmp, V_, false, isSmall(C, V_, rows), pa, pb);
+      for (int v = 0; v < V_; v++)
+        for (int c = 0; c < C; c++) dst[(long)v * C + c] = tmp[(long)c * V_ + v];
+    }
+    if (bias) {
+      double* gs = dbp + ci * (KC / 16) * (long)V_;
+      for (int g0 = 0; g0 < rows; g0 += 16) {
+        const int nb = imin(16, rows - g0);
+        double* out = gs + (g0 / 16) * (long)V_;
+        int j = 0;
+        for (; j + L <= C4; j += L) {
+          T s = V::zero();
+          for (int r = 0; r < nb; r++) s = V::add(s, V::load(lg + (long)(g0 + r) * V_ + j));
+          float t[L];
+          V::store(t, s);
+          for (int q = 0; q < L; q++) out[j + q] = (double)t[q];
+        }
+        for (; j < C4; j++) {
+          float s = 0.0f;
+          for (int r = 0; r < nb; r++) s = s + lg[(long)(g0 + r) * V_ + j];
+          out[j] = (double)s;
+        }
+        for (; j < V_; j++) {
+          double s = 0.0;
+          for (int r = 0; r < nb; r++) s += (double)lg[(long)(g0 + r) * V_ + j];
+          out[j] = s;
+        }
+      }
+    }
+  };
+  pfor(nch, nthFor((double)M * V_ * (C > 0 ? C : 1), 1048576.0), f);
+  if (grad) {
+    if (C > 0)
+      for (long ci = 1; ci < nch; ci++) {
+        const float* p = dtp + (ci - 1) * (long)V_ * C;
+        const long n = (long)V_ * C;
+        long i = 0;
+        for (; i + L <= n; i += L) V::store(dt + i, V::add(V::load(dt + i), V::load(p + i)));
+        for (; i < n; i++) dt[i] = dt[i] + p[i];
+      }
+    if (bias) {
+      const long groups = (M + 15) / 16;
+      for (int j = 0; j < V_; j++) {
+        double acc = 0.0;
+        for (long g = 0; g < groups; g++) acc += dbp[g * V_ + j];
+        db[j] = (float)acc;
+      }
+    }
   }
-  return total / (double)(count > 1 ? count : 1);
+  return ceTotal(term, targets, isInt, M, V_, count);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1066,4 +1193,4 @@ static double sumSquares(const float* x, long n) {
 #define PL_TABLE_INIT(ns)                                                                              \
   PL_ISA_NAME, ns::sgemm, ns::geluFwd, ns::geluBwd, ns::layerNormFwd, ns::layerNormBwd, ns::attnSoftmaxFwd, \
       ns::attnSoftmaxBwd, ns::attnSoftmaxMaskedFwd, ns::attnSoftmaxMaskedBwd, ns::colSum, ns::broadcastRows,  \
-      ns::crossEntropyFwd, ns::crossEntropyBwd, ns::copyBlocks, ns::adamw, ns::sumSquares, ns::crossEntropyGrad
+      ns::crossEntropyFwd, ns::crossEntropyBwd, ns::copyBlocks, ns::adamw, ns::sumSquares, ns::crossEntropyGrad, ns::vocabCE

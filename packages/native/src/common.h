@@ -17,7 +17,7 @@ int threads();  // configured thread count (>= 1)
 // fn must claim its work dynamically (an atomic counter in ctx) and finish all of it alone if
 // need be; it must not wait for other participants.
 void run(TaskFn fn, void* ctx, int nth);
-void* scratch(int slot, size_t bytes);  // per-OS-thread 64-byte-aligned scratch, slot < 4, grows
+void* scratch(int slot, size_t bytes);  // per-OS-thread 64-byte-aligned scratch, slot < 6, grows
 
 struct Table {
   const char* name;
@@ -48,6 +48,8 @@ struct Table {
                 float omb1, float b2, float omb2, float bc2Sqrt, float eps, float stepSize);
   double (*sumSquares)(const float* x, long n);
   double (*crossEntropyGrad)(const float* logits, const void* targets, int isInt, long N, int V, float* dx);
+  double (*vocabCE)(const float* h, const float* table, const float* bias, const void* targets, int isInt, long M,
+                    int V, int C, float* dh, float* dt, float* db);
 };
 
 extern const Table table_generic;

@@ -201,7 +201,8 @@ export function vocabCrossEntropy(
   const C = table.shape[1];
   if (blocksActive() && f32(h, table, bias) && (targets.dtype === 'int32' || targets.dtype === 'float32')) {
     const list = [h, table, targets, ...(bias ? [bias] : [])];
-    return runBlock(BK.vocabCE, list, { hasBias: !!bias })[0] as tf.Scalar;
+    // `grad`: the native head computes its gradient with the loss when one is being recorded.
+    return runBlock(BK.vocabCE, list, { hasBias: !!bias, grad: tf.engine().isTapeOn() })[0] as tf.Scalar;
   }
   return tf.tidy(() => {
     let logits = tf.matMul(tf.reshape(h, [-1, C]), table, false, true); // [N, V]

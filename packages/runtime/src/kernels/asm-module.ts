@@ -128,6 +128,25 @@ export interface AsmKernels {
    * be logits), each exp computed once.
    */
   crossEntropyGrad?(logits: number, targets: number, isInt: number, N: number, V: number, dx: number): number;
+  /**
+   * Native set only: the vocabulary head in one call (rows h [M, C], table [V, C], bias [V] or 0):
+   * the mean cross-entropy of h @ table^T + bias against targets [M], and when dh != 0 its
+   * gradient at dy = 1 into dh [M, C], dt [V, C] and db [V] (when bias), logits kept per chunk of
+   * 256 rows in cache; bit for bit the unfused sgemm + crossEntropyGrad + sgemm + colSum path.
+   */
+  vocabCE?(
+    h: number,
+    table: number,
+    bias: number,
+    targets: number,
+    isInt: number,
+    M: number,
+    V: number,
+    C: number,
+    dh: number,
+    dt: number,
+    db: number,
+  ): number;
   crossEntropyBwd(
     logits: number,
     targets: number,

@@ -5,10 +5,13 @@
  * AdamW over every parameter in one kernel (global norm, clip coefficient, update), as
  * packages/train's AdamW and torch.optim.AdamW + clip_grad_norm_ compute them.
  *
- * On the native set the forward's saved [M, V] output is not the logits but their gradient at
- * dy = 1, (softmax - onehot) / M, computed with the loss in one pass (crossEntropyGrad): the
- * backward then skips the softmax (two exp passes over M x V) and only multiplies. The wasm set
- * saves the logits and recomputes. Both give the same numbers (dy = 1 bit for bit).
+ * On the native set the forward computes the whole head in one call (native `vocabCE`): the loss
+ * and, when a gradient is being recorded (attr `grad`), the gradients at dy = 1 of h, the table
+ * and the bias, with the logits of 256 rows at a time kept in cache; its saved output is those
+ * gradients, flat ([N*C | V*C | V]), and the backward only copies them (times dy when dy != 1).
+ * The wasm set saves the [M, V] logits and recomputes softmax and products in the backward. Both
+ * give the same numbers at dy = 1, bit for bit (vocabCE equals sgemm + crossEntropyGrad + sgemm +
+ * colSum exactly); at dy != 1 the native set rounds once more (dy times the dy = 1 gradient).
  */
 import type * as tf from '@tensorflow/tfjs';
 import type { AsmInstance } from './asm-module.js';
@@ -55,8 +58,77 @@ function compactRows(
   return out;
 }
 
+/** Attributes of the vocabulary head: a bias, and whether a gradient is being recorded. */
+export interface VocabCEAttrs {
+  hasBias: boolean;
+  grad?: boolean;
+}
+
+/** Native: loss and (when attrs.grad) the gradients in one call; saved = [dh | dt | db] flat. */
+function vocabCEFused(asm: AsmInstance, args: Args): TI[] {
+  const backend = args.backend as WasmBackendInternals;
+  const { hasBias, grad } = args.attrs as unknown as VocabCEAttrs;
+  const { h, table, targets, bias } = named(args.inputs, inputNames.vocabCE({ hasBias }));
+  const [V, C] = table.shape;
+  const N = C === 0 ? 0 : size(h.shape) / C;
+  const { rows, tgt } = validRows(backend, targets);
+  const M = rows.length;
+  const loss = backend.makeOutput([], 'float32');
+  const saved = backend.makeOutput([grad ? N * C + V * C + (hasBias ? V : 0) : 0], 'float32');
+  const sc = new Scratch(backend);
+  try {
+    const tp = sc.floats(Math.max(1, M));
+    const hc = compactRows(asm, sc, offsetOf(backend, h), N, C, rows);
+    const base = offsetOf(backend, saved);
+    const dh = grad ? (M === N ? base : sc.floats(Math.max(1, M * C))) : 0;
+    const dt = grad ? base + 4 * N * C : 0;
+    const db = grad && hasBias ? dt + 4 * V * C : 0;
+    i32(backend, tp, M).set(tgt);
+    let value = 0;
+    const bp = hasBias ? offsetOf(backend, bias) : 0;
+    if (M > 0 && V > 0)
+      value = asm.exports.vocabCE!(hc, offsetOf(backend, table), bp, tp, 1, M, V, C, dh, dt, db);
+    else if (grad) f32(backend, base, N * C + V * C + (hasBias ? V : 0)).fill(0);
+    if (grad && M > 0 && M !== N) {
+      const out = f32(backend, base, N * C).fill(0);
+      const src = f32(backend, dh, M * C);
+      for (let i = 0; i < M; i++) out.set(src.subarray(i * C, i * C + C), rows[i] * C);
+    }
+    f32(backend, offsetOf(backend, loss), 1)[0] = value;
+  } finally {
+    sc.free();
+  }
+  return [loss, saved];
+}
+
+/** Native backward: the forward's gradients at dy = 1, copied out (times dy). */
+function vocabCEFusedBwd(backend: WasmBackendInternals, args: Args): TI[] {
+  const { h, table, logits: saved, dy } = args.inputs as Record<string, TI>;
+  const { hasBias } = args.attrs as unknown as VocabCEAttrs;
+  const [V, C] = table.shape;
+  const N = C === 0 ? 0 : size(h.shape) / C;
+  const want = N * C + V * C + (hasBias ? V : 0);
+  if (size(saved.shape) !== want)
+    throw new Error('vocabCrossEntropy: the forward ran without a gradient tape, so it saved no gradient');
+  const outs = [backend.makeOutput(h.shape, 'float32'), backend.makeOutput(table.shape, 'float32')];
+  if (hasBias) outs.push(backend.makeOutput([V], 'float32'));
+  const g = f32(backend, offsetOf(backend, dy), 1)[0];
+  const src = f32(backend, offsetOf(backend, saved), want);
+  let at = 0;
+  for (const o of outs) {
+    const n = size(o.shape);
+    const out = f32(backend, offsetOf(backend, o), n);
+    const part = src.subarray(at, at + n);
+    if (g === 1) out.set(part);
+    else for (let i = 0; i < n; i++) out[i] = g * part[i];
+    at += n;
+  }
+  return outs;
+}
+
 function vocabCEFwd(asm: AsmInstance) {
   return (args: Args): TI[] => {
+    if (asm.exports.vocabCE) return vocabCEFused(asm, args);
     const backend = args.backend as WasmBackendInternals;
     const { hasBias } = args.attrs as unknown as { hasBias: boolean };
     const { h, table, targets, bias } = named(args.inputs, inputNames.vocabCE({ hasBias }));
@@ -93,6 +165,7 @@ function vocabCEFwd(asm: AsmInstance) {
 function vocabCEBwd(asm: AsmInstance) {
   return (args: Args): TI[] => {
     const backend = args.backend as WasmBackendInternals;
+    if (asm.exports.vocabCE) return vocabCEFusedBwd(backend, args);
     const { h, table, targets, logits, dy } = args.inputs as Record<string, TI>;
     const { hasBias } = args.attrs as unknown as { hasBias: boolean };
     const [V, C] = table.shape;

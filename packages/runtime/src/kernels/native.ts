@@ -258,6 +258,12 @@ export function loadNative(backend: WasmBackendInternals): NativeInstance | null
           return a.crossEntropyGrad!(logits, targets, isInt, N, V, dx);
         }
       : undefined,
+    vocabCE: a.vocabCE
+      ? (h, table, bias, targets, isInt, M, V, C, dh, dt, db) => {
+          sync();
+          return a.vocabCE!(h, table, bias, targets, isInt, M, V, C, dh, dt, db);
+        }
+      : undefined,
   };
   const sgemm: SgemmFn = exports.sgemm as SgemmFn;
   // A small real heap block, so that `work` is a valid pointer should anything write to it.
