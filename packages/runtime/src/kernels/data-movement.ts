@@ -21,6 +21,57 @@ export function makeIdentity(stock: tf.KernelFunc): tf.KernelFunc {
   };
 }
 
+/** The engine internals `patchSaveForBackward` replaces and uses (tfjs-core 4.22.0's Engine). */
+interface EngineInternals {
+  backendName: string;
+  backend: WasmBackendInternals;
+  state: { activeScope: { name: string } };
+  saveTensorsForBackwardMode(tensors: tf.Tensor[]): tf.Tensor[];
+  makeTensorFromTensorInfo(info: tf.TensorInfo, backend: tf.KernelBackend): tf.Tensor;
+  keep<T extends tf.Tensor>(t: T): T;
+  addTapeNode(
+    scopeName: string,
+    inputs: Record<string, tf.Tensor>,
+    outputs: tf.Tensor[],
+    gradientsFunc: (dy: tf.Tensor) => Record<string, () => tf.Tensor>,
+    saved: tf.Tensor[],
+    attrs: Record<string, unknown>,
+  ): void;
+}
+
+let saveForBackwardPatched = false;
+
+/**
+ * tfjs saves each tensor a gradient needs by `engine.clone`, which dispatches an Identity
+ * kernel through the whole engine (about a third of a small model's kernel calls, ~20 us each).
+ * On the wasm backend, where Identity is the refcount above, this does the same without the
+ * dispatch: the same shared buffer, a kept tensor, and clone's tape node (the gradient passes
+ * dy through as float32), so higher-order gradients see the same graph. Other backends are left
+ * to tfjs. Idempotent.
+ */
+export function patchSaveForBackward(): void {
+  if (saveForBackwardPatched) return;
+  const engine = tf.engine() as unknown as EngineInternals;
+  const original = engine.saveTensorsForBackwardMode;
+  if (typeof original !== 'function' || typeof engine.addTapeNode !== 'function')
+    throw new Error('tfjs engine internals changed: saveTensorsForBackwardMode / addTapeNode missing');
+  engine.saveTensorsForBackwardMode = function (this: EngineInternals, tensors: tf.Tensor[]) {
+    if (this.backendName !== 'wasm') return original.call(this, tensors);
+    return tensors.map((x) => {
+      if (x.dtype === 'string') return original.call(this, [x])[0];
+      this.backend.incRef(x.dataId);
+      const y = this.makeTensorFromTensorInfo(
+        { dataId: x.dataId, shape: x.shape, dtype: x.dtype },
+        this.backend,
+      );
+      const grad = (dy: tf.Tensor) => ({ x: () => tf.cast(dy, 'float32') });
+      this.addTapeNode(this.state.activeScope.name, { x }, [y], grad, [], {});
+      return this.keep(y);
+    });
+  };
+  saveForBackwardPatched = true;
+}
+
 export function makeGatherV2(stock: tf.KernelFunc): tf.KernelFunc {
   return (args) => {
     const backend = args.backend as WasmBackendInternals;

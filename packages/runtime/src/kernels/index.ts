@@ -8,7 +8,14 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { loadAsm } from './asm-module.js';
-import { makeConcat, makeGatherV2, makeIdentity, makeSplitV, makeTranspose } from './data-movement.js';
+import {
+  makeConcat,
+  makeGatherV2,
+  makeIdentity,
+  makeSplitV,
+  makeTranspose,
+  patchSaveForBackward,
+} from './data-movement.js';
 import { registerFusedKernels } from './fused.js';
 import { makeBatchMatMul } from './matmul.js';
 import { loadNative, nativeStatus } from './native.js';
@@ -64,6 +71,7 @@ export async function installWasmKernels(set: KernelSet = 'wasm'): Promise<Kerne
   replace('BatchMatMul', (stock) => makeBatchMatMul(asm, stock));
   replace('UnsortedSegmentSum', () => makeUnsortedSegmentSum());
   replace('Identity', makeIdentity);
+  patchSaveForBackward();
   replace('GatherV2', makeGatherV2);
   replace('SplitV', makeSplitV(asm));
   replace('Concat', makeConcat(asm));
