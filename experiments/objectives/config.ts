@@ -14,6 +14,13 @@ export type Architecture = 'encoder' | 'decoder' | 'encoder-decoder';
 export const OBJECTIVES = {
   none: null,
   mlm: 'encoder',
+  // SpanBERT's masking (geometric spans of whole words, 80/10/10 per span) with the MLM loss;
+  // its span boundary objective is not a head of our BERT, so this row has none.
+  'span-masking': 'encoder',
+  // MLM on ALBERT's encoder: factorized embeddings (albert.embeddingSize) and one block shared
+  // by every layer; single-segment chunks, so no sentence-order prediction (the nsp experiment
+  // compares SOP with NSP).
+  'albert-mlm': 'encoder',
   electra: 'encoder',
   'causal-lm': 'decoder',
   'span-corruption': 'encoder-decoder',
@@ -23,6 +30,7 @@ export const OBJECTIVES = {
   'text-infilling': 'encoder-decoder',
   'token-deletion': 'encoder-decoder',
   'document-rotation': 'encoder-decoder',
+  'sentence-permutation': 'encoder-decoder',
 } as const satisfies Record<string, Architecture | null>;
 
 export type ObjectiveName = keyof typeof OBJECTIVES;
@@ -56,6 +64,8 @@ export interface ObjectivesConfig {
    * targets of the same length).
    */
   model: { dModel: number; numLayers: number; numHeads: number; dFF: number; seqLen: number };
+  /** ALBERT's factorized embedding width E (< dModel) for 'albert-mlm'; its layers are shared. */
+  albert: { embeddingSize: number };
   /** ELECTRA's generator (the discriminator is the encoder above); the discriminator weight. */
   electra: { numLayers: number; numHeads: number; dFF: number; discWeight: number };
   /** Corruption rates: MLM / BERT-style 0.15; span corruption 0.15 at mean span 3; BART infilling 0.3. */
@@ -100,12 +110,17 @@ export const defaults: ObjectivesConfig = {
   // ELECTRA-Small's generator is a quarter of the discriminator's size; ours keeps its width (the
   // embeddings are shared as they are) with one layer and half the feed-forward.
   electra: { numLayers: 1, numHeads: 2, dFF: 128, discWeight: 50 },
+  // ALBERT-base has E = 128 for H = 768; half the width here keeps the embedding a real
+  // bottleneck at V = 1,000 (64,000 -> 34,048 embedding weights).
+  albert: { embeddingSize: 32 },
   noise: { mlmRate: 0.15, spanRate: 0.15, meanSpan: 3, infillingRate: 0.3, deletionRate: 0.15 },
   rows: [
     { name: 'no pretraining (encoder)', objective: 'none', architecture: 'encoder' },
     { name: 'no pretraining (decoder)', objective: 'none', architecture: 'decoder' },
     { name: 'no pretraining (encoder-decoder)', objective: 'none', architecture: 'encoder-decoder' },
     { name: 'BERT MLM (encoder)', objective: 'mlm' },
+    { name: 'SpanBERT span masking (encoder, no SBO)', objective: 'span-masking' },
+    { name: 'ALBERT MLM (encoder, E32, shared layers)', objective: 'albert-mlm' },
     { name: 'ELECTRA (encoder)', objective: 'electra' },
     { name: 'causal LM (decoder)', objective: 'causal-lm' },
     { name: 'BERT-style (encoder-decoder)', objective: 'bert-style' },
@@ -115,6 +130,7 @@ export const defaults: ObjectivesConfig = {
     { name: 'BART text infilling (encoder-decoder)', objective: 'text-infilling' },
     { name: 'BART token deletion (encoder-decoder)', objective: 'token-deletion' },
     { name: 'BART document rotation (encoder-decoder)', objective: 'document-rotation' },
+    { name: 'BART sentence permutation (encoder-decoder)', objective: 'sentence-permutation' },
     // In context and model size: the causal LM at half and twice the width, same FLOPs.
     { name: 'causal LM (decoder, d32)', objective: 'causal-lm', dModel: 32 },
     { name: 'causal LM (decoder, d128)', objective: 'causal-lm', dModel: 128 },
@@ -174,6 +190,8 @@ export function validate(c: ObjectivesConfig): void {
   if (c.model.seqLen < 8) fail(`model.seqLen must be at least 8, got ${c.model.seqLen}`);
   for (const k of ['numLayers', 'numHeads', 'dFF'] as const)
     if (!posInt(c.electra[k])) fail(`electra.${k} must be a positive integer, got ${c.electra[k]}`);
+  if (!(posInt(c.albert.embeddingSize) && c.albert.embeddingSize <= c.model.dModel))
+    fail(`albert.embeddingSize must be a positive integer <= model.dModel, got ${c.albert.embeddingSize}`);
   for (const [k, v] of Object.entries(c.noise))
     if (!(typeof v === 'number' && v > 0 && (k === 'meanSpan' || v < 1)))
       fail(`noise.${k} must be a number in (0, 1)${k === 'meanSpan' ? ' (meanSpan: > 0)' : ''}, got ${v}`);

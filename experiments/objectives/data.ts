@@ -46,6 +46,10 @@ export interface ObjectivesData {
   tasks: TextTask[];
   skipped: string[];
   notes: string[];
+  /** Ids that end a sentence ('.', '?', '!' and [SEP], the end of a document), for sentence permutation. */
+  sentenceEndIds: number[];
+  /** By token id: 1 if the token begins a word (no WordPiece '##'), for SpanBERT's whole-word spans. */
+  wordStart: Uint8Array;
 }
 
 function stream(docs: readonly Document[], tok: WordPieceTokenizer, sepId: number): Int32Array {
@@ -123,5 +127,12 @@ export function loadData(cfg: ObjectivesConfig, dir: string): ObjectivesData {
       test: encode(sample(task.test, cfg.tasks.maxTestExamples, Rng.derive(cfg.splitSeed, `task/${name}`))),
     });
   }
-  return { tok, ids, train, validation, tasks, skipped, notes };
+  const sentenceEndIds = ['.', '?', '!']
+    .map((t) => tok.tokenToId(t))
+    .filter((v): v is number => v !== undefined)
+    .concat(ids.sepId);
+  const wordStart = Uint8Array.from({ length: tok.vocabSize }, (_, i) =>
+    tok.idToToken(i)?.startsWith('##') ? 0 : 1,
+  );
+  return { tok, ids, train, validation, tasks, skipped, notes, sentenceEndIds, wordStart };
 }

@@ -4,7 +4,8 @@
  * generators); the generator of chunk i at epoch e is Rng.derive(seed, `<objective>/<i>/<e>`),
  * so a batch is independent of batch order and the same after a resume.
  *
- *   encoder          [CLS] chunk(T - 2) [SEP], MLM-masked (BERT 80/10/10; ELECTRA's generator reads it)
+ *   encoder          [CLS] chunk(T - 2) [SEP], MLM-masked (BERT 80/10/10; ELECTRA's generator reads it;
+ *                    span-masking: SpanBERT's whole-word geometric spans, 80/10/10 per span)
  *   decoder          chunk(T + 1): inputs chunk[0 .. T-1], targets chunk[1 .. T]; a row with
  *                    `recall: p` swaps a fraction p of its chunks for recall sequences
  *   encoder-decoder  chunk(T - 1) + EOS ([SEP]) through the objective: inputs and targets padded
@@ -20,8 +21,10 @@ import {
   type MlmOptions,
   maskBatch,
   maskTokens,
+  permuteSentences,
   prefixLm,
   rotateDocument,
+  spanBert,
   spanCorruption,
   t5SentinelId,
   textInfilling,
@@ -29,7 +32,7 @@ import {
 } from '@pretrain-lab/objectives';
 import { Rng } from '@pretrain-lab/runtime';
 import { type Architecture, architectureOf, type ObjectivesConfig, type ObjectivesRow } from './config.js';
-import type { SpecialIds } from './data.js';
+import type { ObjectivesData } from './data.js';
 import { recallSequence } from './in-context.js';
 
 export const NUM_SENTINELS = 32;
@@ -66,7 +69,13 @@ const withEos = (x: Int32Array, eos: number) => {
 };
 
 /** The batcher of one row: chunk length, and the batch of chunks `indices` of a stream at an epoch. */
-export function batcher(cfg: ObjectivesConfig, ids: SpecialIds, vocabSize: number, row: ObjectivesRow) {
+export function batcher(
+  cfg: ObjectivesConfig,
+  data: Pick<ObjectivesData, 'ids' | 'sentenceEndIds' | 'wordStart'>,
+  vocabSize: number,
+  row: ObjectivesRow,
+) {
+  const { ids } = data;
   const arch = architectureOf(row);
   const T = cfg.model.seqLen;
   const L = chunkLength(arch, T);
@@ -104,9 +113,38 @@ export function batcher(cfg: ObjectivesConfig, ids: SpecialIds, vocabSize: numbe
         const e = rotateDocument(x, { rng });
         return { inputs: withEos(e.inputs, eosId), targets: withEos(e.targets, eosId) };
       }
+      case 'sentence-permutation': {
+        const e = permuteSentences(x, { rng, sentenceEndIds: data.sentenceEndIds });
+        return { inputs: withEos(e.inputs, eosId), targets: withEos(e.targets, eosId) };
+      }
       default:
         throw new Error(`objective ${row.objective} is not an encoder-decoder objective`);
     }
+  };
+  // SpanBERT: each row's spans from its own generator, as every other corruption here.
+  const spanMaskBatch = (
+    raw: Int32Array,
+    rows: number,
+    indices: ArrayLike<number>,
+    seed: number,
+    epoch: number,
+  ) => {
+    const inputs = new Int32Array(rows * T);
+    const labels = new Int32Array(rows * T);
+    for (let r = 0; r < rows; r++) {
+      const x = raw.subarray(r * T, (r + 1) * T);
+      const e = spanBert(x, {
+        rng: Rng.derive(seed, `span-masking/${indices[r]}/${epoch}`),
+        vocabSize,
+        maskId: ids.maskId,
+        specialIds,
+        wordStarts: Uint8Array.from(x, (t) => data.wordStart[t] ?? 1),
+        maskRatio: n.mlmRate,
+      });
+      inputs.set(e.inputs, r * T);
+      labels.set(e.labels, r * T);
+    }
+    return { inputs, labels };
   };
   const batch = (s: Int32Array, indices: ArrayLike<number>, seed: number, epoch: number): AnyBatch => {
     const rows = indices.length;
@@ -117,7 +155,10 @@ export function batcher(cfg: ObjectivesConfig, ids: SpecialIds, vocabSize: numbe
         raw.set(chunk(s, indices[r]), r * T + 1);
         raw[r * T + T - 1] = ids.sepId;
       }
-      const m = maskBatch(raw, T, { masking: 'dynamic', seed, epoch }, mlm, { sequenceIndices: indices });
+      const m =
+        row.objective === 'span-masking'
+          ? spanMaskBatch(raw, rows, indices, seed, epoch)
+          : maskBatch(raw, T, { masking: 'dynamic', seed, epoch }, mlm, { sequenceIndices: indices });
       return {
         kind: 'encoder',
         inputIds: m.inputs,
@@ -165,7 +206,10 @@ export function trainingFlops(
   const d = row.dModel ?? cfg.model.dModel;
   const dFF = row.dModel ? 4 * row.dModel : cfg.model.dFF;
   const block = (ff: number, cross = false) => (cross ? 8 : 4) * d * d + 2 * d * ff; // non-embedding weights
-  const head = d * d + d * vocabSize; // MLM transform + tied projection
+  const E = row.objective === 'albert-mlm' ? cfg.albert.embeddingSize : d;
+  // MLM transform (d -> E) + tied projection (E -> V); ALBERT's embedding projection E -> d.
+  const head = d * E + E * vocabSize;
+  const embedProj = E === d ? 0 : E * d;
   if (b.kind === 'encoder') {
     const tokens = b.rows * b.T;
     const masked = b.mlmLabels.reduce((a, l) => a + (l >= 0 ? 1 : 0), 0);
@@ -174,7 +218,7 @@ export function trainingFlops(
       const g = cfg.electra;
       return 6 * (enc(g.numLayers, g.dFF) + masked * head + enc(nl, dFF) + tokens * (d * d + d));
     }
-    return 6 * (enc(nl, dFF) + masked * head);
+    return 6 * (enc(nl, dFF) + tokens * embedProj + masked * head);
   }
   if (b.kind === 'decoder') {
     const tokens = b.rows * b.T;

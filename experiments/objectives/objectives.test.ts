@@ -25,10 +25,16 @@ const stream = Int32Array.from({ length: 5000 }, (_, i) =>
   i % 97 === 96 ? ids.sepId : 5 + ((i * 37) % 195),
 );
 const row = (objective: ObjectiveName): ObjectivesRow => ({ name: objective, objective });
+/** Token 150 ends sentences; ids 5 mod 3 are '##' continuations. */
+const data = {
+  ids,
+  sentenceEndIds: [150, ids.sepId],
+  wordStart: Uint8Array.from({ length: V }, (_, i) => (i >= 5 && i % 3 === 0 ? 0 : 1)),
+};
 
 describe('examples: what each objective makes of a chunk', () => {
   it('encoder rows: [CLS] chunk [SEP], about 15% masked, labels the original tokens', () => {
-    const b = batcher(defaults, ids, V, row('mlm'));
+    const b = batcher(defaults, data, V, row('mlm'));
     const x = b.batch(stream, Int32Array.of(0, 5, 9), 1, 0);
     if (x.kind !== 'encoder') throw new Error(x.kind);
     const T = defaults.model.seqLen;
@@ -47,8 +53,36 @@ describe('examples: what each objective makes of a chunk', () => {
     });
   });
 
+  it('span-masking rows: whole-word spans, about 15% of the tokens, labelled with the originals', () => {
+    const b = batcher(defaults, data, V, row('span-masking'));
+    const x = b.batch(stream, Int32Array.of(0, 5, 9, 11), 3, 1);
+    if (x.kind !== 'encoder') throw new Error(x.kind);
+    const T = defaults.model.seqLen;
+    const L = b.chunkLength;
+    let masked = 0;
+    [0, 5, 9, 11].forEach((k, r) => {
+      expect([x.inputIds[r * T], x.inputIds[r * T + T - 1]]).toEqual([ids.clsId, ids.sepId]);
+      for (let j = 1; j < T - 1; j++) {
+        const label = x.mlmLabels[r * T + j];
+        if (label === IGNORE_INDEX) continue;
+        masked++;
+        expect(label).toBe(stream[k * L + j - 1]);
+        // A span covers whole words: a masked continuation's word start is masked too.
+        if (!data.wordStart[label]) expect(x.mlmLabels[r * T + j - 1]).not.toBe(IGNORE_INDEX);
+      }
+    });
+    expect(masked / (4 * (T - 2))).toBeGreaterThan(0.1);
+    expect(masked / (4 * (T - 2))).toBeLessThan(0.25);
+    // The same chunk masks the same way in another batch; another epoch masks it afresh.
+    const again = b.batch(stream, Int32Array.of(5), 3, 1);
+    const other = b.batch(stream, Int32Array.of(5), 3, 2);
+    if (again.kind !== 'encoder' || other.kind !== 'encoder') throw new Error('kind');
+    expect(Array.from(again.mlmLabels)).toEqual(Array.from(x.mlmLabels.subarray(T, 2 * T)));
+    expect(Array.from(other.mlmLabels)).not.toEqual(Array.from(again.mlmLabels));
+  });
+
   it('decoder rows: next-token targets of one chunk', () => {
-    const b = batcher(defaults, ids, V, row('causal-lm'));
+    const b = batcher(defaults, data, V, row('causal-lm'));
     const x = b.batch(stream, Int32Array.of(2), 1, 0);
     if (x.kind !== 'decoder') throw new Error(x.kind);
     const L = b.chunkLength;
@@ -66,8 +100,9 @@ describe('examples: what each objective makes of a chunk', () => {
       'text-infilling',
       'token-deletion',
       'document-rotation',
+      'sentence-permutation',
     ] as const) {
-      const b = batcher(defaults, ids, V, row(o));
+      const b = batcher(defaults, data, V, row(o));
       const x = b.batch(stream, Int32Array.of(3, 4), 7, 2) as Seq2SeqBatch;
       const y = b.batch(stream, Int32Array.of(4), 7, 2) as Seq2SeqBatch;
       // Row 1 of x is chunk 4, as y's only row: a corruption does not depend on its batch.
@@ -91,7 +126,20 @@ describe('examples: what each objective makes of a chunk', () => {
         const start = body.length - original.indexOf(body[0]);
         expect([...body.slice(start), ...body.slice(0, start)]).toEqual(original);
       }
-      if (['bert-style', 'deshuffle', 'text-infilling', 'token-deletion', 'document-rotation'].includes(o))
+      if (o === 'sentence-permutation') {
+        expect([...inp.slice(0, -1)].sort()).toEqual([...original].sort());
+        expect(inp.slice(0, -1)).not.toEqual(original); // chunk 3 has several sentences
+      }
+      if (
+        [
+          'bert-style',
+          'deshuffle',
+          'text-infilling',
+          'token-deletion',
+          'document-rotation',
+          'sentence-permutation',
+        ].includes(o)
+      )
         expect(t.slice(0, -1)).toEqual(original); // the whole input reconstructed
       if (o === 'prefix-lm') expect([...inp.slice(0, -1), ...t.slice(0, -1)]).toEqual(original);
       if (o === 'span-corruption') {
@@ -106,8 +154,12 @@ describe('examples: what each objective makes of a chunk', () => {
   it('FLOPs: the same batch costs more through ELECTRA than through MLM; a reconstruction costs more than span corruption', () => {
     const idx = Int32Array.of(0, 1, 2, 3);
     const cost = (o: ObjectiveName) =>
-      trainingFlops(defaults, row(o), V, batcher(defaults, ids, V, row(o)).batch(stream, idx, 1, 0));
+      trainingFlops(defaults, row(o), V, batcher(defaults, data, V, row(o)).batch(stream, idx, 1, 0));
     expect(cost('electra')).toBeGreaterThan(cost('mlm'));
+    // Sharing layers costs nothing; ALBERT's E -> d projection and its d -> E -> V head move the
+    // cost of a token by a few percent only (parameters, not compute, are what ALBERT saves).
+    expect(cost('albert-mlm')).not.toBe(cost('mlm'));
+    expect(Math.abs(cost('albert-mlm') / cost('mlm') - 1)).toBeLessThan(0.05);
     expect(cost('bert-style')).toBeGreaterThan(cost('span-corruption'));
     // MLM at d64, 2 layers: about 0.7 MFLOP per token (6 x 2 x 49k weights + attention + the masked head).
     expect(cost('mlm') / (4 * defaults.model.seqLen)).toBeGreaterThan(6e5);
@@ -148,17 +200,18 @@ describe('pnpm exp objectives --preset smoke', () => {
     expect(s.variants.map((v: any) => [v.name, v.pretrained, v.fields.architecture])).toEqual([
       ['no pretraining (encoder)', false, 'encoder'],
       ['ELECTRA (encoder)', true, 'encoder'],
+      ['ALBERT MLM (encoder, E8, shared layers)', true, 'encoder'],
       ['causal LM + recall (decoder, d16)', true, 'decoder'],
       ['span corruption (encoder-decoder)', true, 'encoder-decoder'],
     ]);
     const trained = s.pretrain.filter((p: any) => p.steps > 0);
-    expect(trained).toHaveLength(3);
+    expect(trained).toHaveLength(4);
     // The same budget: every row within one step's cost of it.
     for (const p of trained) expect(Math.abs(p.extra.flops - 2e8)).toBeLessThanOrEqual(p.extra.flopsPerStep);
     expect(Object.keys(trained[0].finalLoss).sort()).toEqual(['disc', 'discAccuracy', 'mlm', 'val']);
     // A probe of every row on spam; the decoder also prompted: spam at 0 and 1 shots, kv-recall at 1 and 4 pairs.
     const cells = s.results.map((x: any) => `${x.variant} | ${x.task} | ${x.method} ${x.trainExamples}`);
-    expect(cells.filter((c: string) => c.includes('probe'))).toHaveLength(4);
+    expect(cells.filter((c: string) => c.includes('probe'))).toHaveLength(5);
     expect(cells.filter((c: string) => c.includes('in-context')).sort()).toEqual([
       'causal LM + recall (decoder, d16) | kv-recall | in-context 1',
       'causal LM + recall (decoder, d16) | kv-recall | in-context 4',
@@ -218,7 +271,7 @@ describe('pnpm exp objectives --preset smoke', () => {
     ]);
     expect(r.code).toBe(2);
     expect(r.stderr.trim()).toMatch(
-      /^error: row 'x': unknown objective 'gpt5'; known: none, mlm, electra, causal-lm,/,
+      /^error: row 'x': unknown objective 'gpt5'; known: none, mlm, span-masking, albert-mlm, electra, causal-lm,/,
     );
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
   });

@@ -11,9 +11,11 @@ export const presets: Record<string, Preset<ObjectivesConfig>> = {
       tokenizer: { vocabSize: 300 },
       model: { dModel: 16, numLayers: 1, numHeads: 2, dFF: 32, seqLen: 24 },
       electra: { numLayers: 1, numHeads: 2, dFF: 16 },
+      albert: { embeddingSize: 8 },
       rows: [
         { name: 'no pretraining (encoder)', objective: 'none', architecture: 'encoder' },
         { name: 'ELECTRA (encoder)', objective: 'electra' },
+        { name: 'ALBERT MLM (encoder, E8, shared layers)', objective: 'albert-mlm' },
         { name: 'causal LM + recall (decoder, d16)', objective: 'causal-lm', recall: 0.25 },
         { name: 'span corruption (encoder-decoder)', objective: 'span-corruption' },
       ],
@@ -41,7 +43,7 @@ export const presets: Record<string, Preset<ObjectivesConfig>> = {
   },
   default: {
     reason:
-      'the committed run: 10 objectives and the causal LM at two more widths, x 3 seeds, at one FLOP budget, and a no-pretraining row per architecture, each probed on 2 tasks at 2 training-set sizes, the decoders also prompted in context; about 45 minutes on 2 cores with the native kernels',
+      'the committed run: 13 objectives and the causal LM at two more widths, x 3 seeds, at one FLOP budget, and a no-pretraining row per architecture, each probed on 2 tasks at 2 training-set sizes, the decoders also prompted in context; about 45 minutes on 2 cores with the native kernels',
     overrides: {},
   },
   full: {
@@ -52,6 +54,7 @@ export const presets: Record<string, Preset<ObjectivesConfig>> = {
       tokenizer: { vocabSize: 8000 },
       model: { dModel: 256, numLayers: 4, numHeads: 4, dFF: 1024, seqLen: 128 },
       electra: { numLayers: 2, numHeads: 4, dFF: 512 },
+      albert: { embeddingSize: 64 },
       pretrain: { flops: 5e14, batchSize: 64, lr: 1e-3, evalEvery: 500, checkpointEvery: 500 },
       evals: [
         { method: 'probe', trainExamples: 64 },

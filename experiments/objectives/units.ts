@@ -55,7 +55,9 @@ export function makeModel(
       const { discWeight, ...generator } = cfg.electra;
       return { kind: 'electra', m: new Electra(resolveElectraConfig(enc, generator, discWeight), seed) };
     }
-    return { kind: 'bert', m: new BERT(resolveBERTConfig({ ...enc, nsp: false }), seed) };
+    const albert =
+      row.objective === 'albert-mlm' ? { embeddingSize: cfg.albert.embeddingSize, shareLayers: true } : {};
+    return { kind: 'bert', m: new BERT(resolveBERTConfig({ ...enc, nsp: false, ...albert }), seed) };
   }
   if (arch === 'decoder')
     return {
@@ -127,7 +129,7 @@ export async function pretrainRow(
   const { cfg, data } = u;
   const p = cfg.pretrain;
   const V = data.tok.vocabSize;
-  const b = batcher(cfg, data.ids, V, row);
+  const b = batcher(cfg, data, V, row);
   const chunks = b.chunks(data.train);
   const order = new IndexStream(chunks, p.batchSize, seed, `chunks of ${b.chunkLength} tokens`);
   const source = {
