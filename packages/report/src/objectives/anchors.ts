@@ -1,7 +1,8 @@
 /**
  * The papers' numbers the objectives report sets beside ours, as /work/shared ANCHORS.md records
- * them (T5 Tables 2, 4 and 5; BART Table 1; ELECTRA at equal compute). Nothing here is measured
- * by us, and nothing is added that ANCHORS.md does not give.
+ * them (T5 Tables 2, 4 and 5; BART Table 1; ELECTRA at equal compute; SpanBERT and ALBERT are
+ * named there without numbers). Nothing here is measured by us, and nothing is added that
+ * ANCHORS.md does not give.
  */
 
 /** T5 (Raffel et al. 2020), GLUE average: Table 2 (architectures), Tables 4-5 (objectives), no pretraining. */
@@ -57,6 +58,12 @@ export function paperCell(objective: unknown, pretrained: boolean): string {
       return bart(BART_TABLE1.textInfilling);
     case 'document-rotation':
       return bart(BART_TABLE1.documentRotation);
+    case 'sentence-permutation':
+      return `${bart(BART_TABLE1.sentenceShuffling)}, sentence shuffling`;
+    case 'span-masking':
+      return 'SpanBERT: span masking (with SBO); ANCHORS.md gives no numbers';
+    case 'albert-mlm':
+      return 'ALBERT: factorized embedding + shared layers; ANCHORS.md gives no numbers';
     case 'token-deletion':
       return `T5 drop tokens: ${T5_GLUE.dropTokens} GLUE; ${bart(BART_TABLE1.tokenDeletion)}`;
     default:

@@ -14,11 +14,15 @@ export const OBJECTIVES_FIGURES = ['objectives-scores', 'objectives-in-context']
 const ARCH_GROUPS = ['no pretraining', 'encoder', 'decoder', 'encoder-decoder'] as const;
 const groupOf = (v: AblationSummary['variants'][number]) =>
   v.pretrained ? String(v.fields.architecture) : 'no pretraining';
-/** "BERT MLM (encoder)" -> "BERT MLM"; the architecture is the point's colour. */
+/**
+ * "BERT MLM (encoder)" -> "BERT MLM", "causal LM (decoder, d32)" -> "causal LM d32", "ALBERT MLM
+ * (encoder, E32, shared layers)" -> "ALBERT MLM (E32, shared layers)"; the architecture is the
+ * point's colour.
+ */
 const shortLabel = (v: AblationSummary['variants'][number]) =>
   v.pretrained
-    ? v.name.replace(/\s*\((?:encoder|decoder|encoder-decoder)(?:, (d\d+))?\)$/, (_m, d) =>
-        d ? ` ${d}` : '',
+    ? v.name.replace(/\s*\((?:encoder|decoder|encoder-decoder)(?:, ([^)]+))?\)$/, (_m, d?: string) =>
+        d ? (/^d\d+$/.test(d) ? ` ${d}` : ` (${d})`) : '',
       )
     : `none, ${String(v.fields.architecture).replace('encoder-decoder', 'enc-dec')}`;
 

@@ -1,5 +1,5 @@
 /**
- * The objectives comparison's claims (T5 Tables 2 and 4, BART Table 1, ELECTRA), each judged on
+ * The objectives comparison's claims (T5 Tables 2 and 4, BART Table 1, ELECTRA, SpanBERT, ALBERT), each judged on
  * every task × probe-size cell by ablation/claims.ts. Rows are found by what they are (their
  * objective and architecture, VariantInfo.fields), so a renamed row is still found; a claim
  * whose rows the run lacks names experiments/objectives' default row and comes out 'not run'.
@@ -14,6 +14,8 @@ export const OBJECTIVE_ROWS: Record<string, string> = {
   'none:decoder': 'no pretraining (decoder)',
   'none:encoder-decoder': 'no pretraining (encoder-decoder)',
   mlm: 'BERT MLM (encoder)',
+  'span-masking': 'SpanBERT span masking (encoder, no SBO)',
+  'albert-mlm': 'ALBERT MLM (encoder, E32, shared layers)',
   electra: 'ELECTRA (encoder)',
   'causal-lm': 'causal LM (decoder)',
   'bert-style': 'BERT-style (encoder-decoder)',
@@ -23,6 +25,7 @@ export const OBJECTIVE_ROWS: Record<string, string> = {
   'text-infilling': 'BART text infilling (encoder-decoder)',
   'token-deletion': 'BART token deletion (encoder-decoder)',
   'document-rotation': 'BART document rotation (encoder-decoder)',
+  'sentence-permutation': 'BART sentence permutation (encoder-decoder)',
 };
 
 type Variant = AblationSummary['variants'][number];
@@ -196,6 +199,14 @@ export function objectivesClaimGroups(s: AblationSummary): ObjectivesClaimGroup[
           'notLess',
         ),
         claim(
+          'infilling-vs-permutation',
+          'text infilling beats sentence permutation',
+          `BART Table 1: text infilling ${bart(B.textInfilling)} vs sentence shuffling ${bart(B.sentenceShuffling)}`,
+          'text-infilling',
+          'sentence-permutation',
+          'greater',
+        ),
+        claim(
           'rotation-vs-infilling',
           'document rotation is the worst noising: worse than text infilling',
           `BART Table 1: document rotation ${bart(B.documentRotation)} vs text infilling ${bart(B.textInfilling)}`,
@@ -210,6 +221,36 @@ export function objectivesClaimGroups(s: AblationSummary): ObjectivesClaimGroup[
           'document-rotation',
           'token-deletion',
           'less',
+        ),
+        claim(
+          'rotation-vs-permutation',
+          'document rotation is the worst noising: worse than sentence permutation',
+          `BART Table 1: document rotation ${bart(B.documentRotation)} vs sentence shuffling ${bart(B.sentenceShuffling)}`,
+          'document-rotation',
+          'sentence-permutation',
+          'less',
+        ),
+      ],
+    },
+    {
+      id: 'encoder-variants',
+      title: 'SpanBERT: span masking beats token masking; ALBERT: sharing costs little at equal compute',
+      claims: [
+        claim(
+          'span-masking-vs-mlm',
+          'masking contiguous whole-word spans gives a better encoder than masking random tokens',
+          'SpanBERT (Joshi et al. 2020): span masking beats random-token masking (its ablation, with the span boundary objective); ANCHORS.md gives no numbers',
+          'span-masking',
+          'mlm',
+          'greater',
+        ),
+        claim(
+          'albert-vs-mlm',
+          'an encoder with a factorized embedding and one block shared by all layers matches BERT at the same compute, or falls short by less than 2 points',
+          'ALBERT (Lan et al. 2019): factorized embedding and cross-layer sharing cut parameters at a small cost in accuracy; ANCHORS.md gives no numbers',
+          'albert-mlm',
+          'mlm',
+          'notLess',
         ),
       ],
     },

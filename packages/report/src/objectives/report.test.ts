@@ -39,6 +39,8 @@ const EVALS: EvalSpec[] = [
 ];
 const ARCH: Record<string, string> = {
   mlm: 'encoder',
+  'span-masking': 'encoder',
+  'albert-mlm': 'encoder',
   electra: 'encoder',
   'causal-lm': 'decoder',
   'bert-style': 'encoder-decoder',
@@ -46,11 +48,18 @@ const ARCH: Record<string, string> = {
   'prefix-lm': 'encoder-decoder',
   deshuffle: 'encoder-decoder',
   'text-infilling': 'encoder-decoder',
+  'sentence-permutation': 'encoder-decoder',
 };
 
-/** Planted: every objective +8 over its baseline, ELECTRA +16, deshuffling 0, causal LM 0. */
+/**
+ * Planted: every objective +8 over its baseline, ELECTRA and span masking +16, ALBERT +8 (as
+ * MLM), deshuffling, sentence permutation and the causal LM 0.
+ */
 const PLANTED: Record<string, number> = {
   mlm: 0.08,
+  'span-masking': 0.16,
+  'albert-mlm': 0.08,
+  'sentence-permutation': 0,
   electra: 0.16,
   'causal-lm': 0,
   'bert-style': 0.08,
@@ -119,6 +128,10 @@ describe('objectives verdicts', () => {
     expect(v['deshuffle-vs-bert-style']).toBe('supported');
     expect(v['bert-style-vs-prefix-lm']).toBe('within noise');
     expect(v['infilling-vs-deletion']).toBe('not run');
+    expect(v['span-masking-vs-mlm']).toBe('supported');
+    expect(v['albert-vs-mlm']).toBe('supported');
+    expect(v['infilling-vs-permutation']).toBe('supported');
+    expect(v['rotation-vs-permutation']).toBe('not run');
   });
 
   it('a run without ELECTRA says its claim was not run and names the row', () => {
@@ -141,6 +154,7 @@ describe('objectives report', () => {
     expect(md).toContain('T5 BERT-style: 82.96 GLUE');
     expect(md).toContain('ELECTRA-Small: 79.9 GLUE');
     expect(md).toContain('BART 90.8 / 84.0 (SQuAD F1 / MNLI)');
+    expect(md).toContain('BART 85.4 / 81.5 (SQuAD F1 / MNLI), sentence shuffling');
     expect(md).toMatch(/ELECTRA \(encoder\) vs BERT MLM \(encoder\), greater\*\*: supported/);
     expect(md).toMatch(/paired bootstrap over 3 seeds × 400 test examples/);
     expect(md).toContain('- Budget: 3.00e12 training FLOPs per row');
