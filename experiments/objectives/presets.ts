@@ -43,7 +43,7 @@ export const presets: Record<string, Preset<ObjectivesConfig>> = {
   },
   default: {
     reason:
-      'the committed run: 13 objectives and the causal LM at two more widths, x 3 seeds, at one FLOP budget, and a no-pretraining row per architecture, each probed on 2 tasks at 2 training-set sizes, the decoders also prompted in context; about 45 minutes on 2 cores with the native kernels',
+      'the committed run: 13 objectives and the causal LM at two more widths, x 3 seeds, at one FLOP budget, and a no-pretraining row per architecture, each probed on 2 tasks at 2 training-set sizes, the decoders also prompted in context; 56 minutes on 2 cores with the native kernels (2026-12-03), over the 45-minute aim',
     overrides: {},
   },
   full: {
