@@ -64,17 +64,39 @@ export interface VocabCEAttrs {
   grad?: boolean;
 }
 
-/** Native: loss and (when attrs.grad) the gradients in one call; saved = [dh | dt | db] flat. */
-function vocabCEFused(asm: AsmInstance, args: Args): TI[] {
+/** dst [N, C] = 0 except row rows[i] = src row i ([M, C]): the compacted rows' gradient back in place. */
+function scatterRows(
+  backend: WasmBackendInternals,
+  dst: number,
+  src: number,
+  rows: Int32Array,
+  N: number,
+  C: number,
+) {
+  const out = f32(backend, dst, N * C).fill(0);
+  const from = f32(backend, src, rows.length * C);
+  for (let i = 0; i < rows.length; i++) out.set(from.subarray(i * C, i * C + C), rows[i] * C);
+}
+
+/** The head's inputs and sizes, and the rows with a target (both forward kernels). */
+function headInputs(args: Args) {
   const backend = args.backend as WasmBackendInternals;
   const { hasBias, grad } = args.attrs as unknown as VocabCEAttrs;
   const { h, table, targets, bias } = named(args.inputs, inputNames.vocabCE({ hasBias }));
   const [V, C] = table.shape;
   const N = C === 0 ? 0 : size(h.shape) / C;
   const { rows, tgt } = validRows(backend, targets);
-  const M = rows.length;
+  return { backend, hasBias, grad, h, table, bias, V, C, N, rows, tgt, M: rows.length };
+}
+
+/** Floats the native forward saves under a tape: dh [N*C] | dt [V*C] | db [V]. */
+const savedSize = (N: number, V: number, C: number, hasBias: boolean) => N * C + V * C + (hasBias ? V : 0);
+
+/** Native: loss and (when attrs.grad) the gradients in one call; saved = [dh | dt | db] flat. */
+function vocabCEFused(asm: AsmInstance, args: Args): TI[] {
+  const { backend, hasBias, grad, h, table, bias, V, C, N, rows, tgt, M } = headInputs(args);
   const loss = backend.makeOutput([], 'float32');
-  const saved = backend.makeOutput([grad ? N * C + V * C + (hasBias ? V : 0) : 0], 'float32');
+  const saved = backend.makeOutput([grad ? savedSize(N, V, C, hasBias) : 0], 'float32');
   const sc = new Scratch(backend);
   try {
     const tp = sc.floats(Math.max(1, M));
@@ -88,12 +110,8 @@ function vocabCEFused(asm: AsmInstance, args: Args): TI[] {
     const bp = hasBias ? offsetOf(backend, bias) : 0;
     if (M > 0 && V > 0)
       value = asm.exports.vocabCE!(hc, offsetOf(backend, table), bp, tp, 1, M, V, C, dh, dt, db);
-    else if (grad) f32(backend, base, N * C + V * C + (hasBias ? V : 0)).fill(0);
-    if (grad && M > 0 && M !== N) {
-      const out = f32(backend, base, N * C).fill(0);
-      const src = f32(backend, dh, M * C);
-      for (let i = 0; i < M; i++) out.set(src.subarray(i * C, i * C + C), rows[i] * C);
-    }
+    else if (grad) f32(backend, base, savedSize(N, V, C, hasBias)).fill(0);
+    if (grad && M > 0 && M !== N) scatterRows(backend, base, dh, rows, N, C);
     f32(backend, offsetOf(backend, loss), 1)[0] = value;
   } finally {
     sc.free();
@@ -107,7 +125,7 @@ function vocabCEFusedBwd(backend: WasmBackendInternals, args: Args): TI[] {
   const { hasBias } = args.attrs as unknown as VocabCEAttrs;
   const [V, C] = table.shape;
   const N = C === 0 ? 0 : size(h.shape) / C;
-  const want = N * C + V * C + (hasBias ? V : 0);
+  const want = savedSize(N, V, C, hasBias);
   if (size(saved.shape) !== want)
     throw new Error('vocabCrossEntropy: the forward ran without a gradient tape, so it saved no gradient');
   const outs = [backend.makeOutput(h.shape, 'float32'), backend.makeOutput(table.shape, 'float32')];
@@ -129,13 +147,7 @@ function vocabCEFusedBwd(backend: WasmBackendInternals, args: Args): TI[] {
 function vocabCEFwd(asm: AsmInstance) {
   return (args: Args): TI[] => {
     if (asm.exports.vocabCE) return vocabCEFused(asm, args);
-    const backend = args.backend as WasmBackendInternals;
-    const { hasBias } = args.attrs as unknown as { hasBias: boolean };
-    const { h, table, targets, bias } = named(args.inputs, inputNames.vocabCE({ hasBias }));
-    const [V, C] = table.shape;
-    const N = C === 0 ? 0 : size(h.shape) / C;
-    const { rows, tgt } = validRows(backend, targets);
-    const M = rows.length;
+    const { backend, hasBias, h, table, bias, V, C, N, rows, tgt, M } = headInputs(args);
     const loss = backend.makeOutput([], 'float32');
     const logits = backend.makeOutput([M, V], 'float32');
     const sc = new Scratch(backend);
@@ -207,11 +219,7 @@ function vocabCEBwd(asm: AsmInstance) {
         if (M > 0) asm.exports.colSum(dl, offsetOf(backend, db), M, V, work);
         else f32(backend, offsetOf(backend, db), V).fill(0);
       }
-      if (M !== N) {
-        const out = f32(backend, offsetOf(backend, dh), N * C).fill(0);
-        const src = f32(backend, dhc, M * C);
-        for (let i = 0; i < M; i++) out.set(src.subarray(i * C, i * C + C), rows[i] * C);
-      }
+      if (M !== N) scatterRows(backend, offsetOf(backend, dh), dhc, rows, N, C);
     } finally {
       sc.free();
     }
