@@ -1038,7 +1038,6 @@ static double vocabCE(const float* h, const float* table, const float* bias, con
     if (bias)
       for (int i = 0; i < rows; i++) __builtin_memcpy(lg + (long)i * V_, bias, (size_t)V_ * 4);
     gemm1(rows, V_, C, hr, C, 1, table, 1, C, lg, V_, bias != nullptr, isSmall(rows, V_, C), pa, pb);
-    if (!bias && C <= 0) __builtin_memset(lg, 0, (size_t)rows * V_ * 4);
     for (int i = 0; i < rows; i++) {
       const int tgt = readTarget(targets, r0 + i, isInt);
       float* lr = lg + (long)i * V_;
