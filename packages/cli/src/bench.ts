@@ -16,7 +16,9 @@
  *                  length 20 (row b ends with b % 3 ignored labels)
  *
  * Each (backend, workload) runs in its own process, so kernels and memory do not mix; a backend
- * that does not load becomes a note. Per row: median step time over the timed steps after
+ * that does not load becomes a note. With --vs-torch each workload runs in rounds (default 3):
+ * ours then PyTorch's, back to back, and the ratio is the median per-round ratio with its range
+ * (bench-compare.ts), so the host's slow minutes hit both sides. Per row: median step time over the timed steps after
  * warm-up, tokens/s, achieved GFLOP/s and model FLOPs utilisation (flopsPerToken and peakFor
  * below), peak resident memory, tensors leaked per timed step window, and the loss after the
  * last step (a speed-up that breaks training shows at once).
@@ -25,6 +27,7 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { repoRoot } from '@pretrain-lab/experiment';
 import { type BackendName, initBackend, parseBackendName, UserError } from '@pretrain-lab/runtime';
+import { type BenchRound, medianResults, medianTorch, pairedRatios, type TorchRow } from './bench-compare.js';
 import { type BenchResult, benchShape } from './bench-step.js';
 import {
   cpuClock,
@@ -41,6 +44,7 @@ import {
   type WorkloadName,
 } from './bench-workloads.js';
 
+export * from './bench-compare.js';
 export * from './bench-step.js';
 export * from './bench-workloads.js';
 
@@ -88,18 +92,6 @@ function pythonWithTorch(): string | null {
     if (r.status === 0) return py;
   }
   return null;
-}
-
-export interface TorchRow {
-  name: string;
-  torch: string;
-  threads: number;
-  tokensPerStep: number;
-  tokensPerSec: number;
-  medianStepMs: number;
-  loss: number;
-  gflops: number;
-  mfu: number;
 }
 
 interface TorchReport {
@@ -162,39 +154,6 @@ function torchBench(
   return { rows, info };
 }
 
-export interface TorchRatio {
-  name: string;
-  /** Our fastest row on this workload (among the project's kernel sets when any ran). */
-  backend: string;
-  kernels: string;
-  tokensPerSec: number;
-  torchTokensPerSec: number;
-  /** ours / torch tokens/s. */
-  ratio: number;
-  target: number | null;
-}
-
-/** Per workload: our best tokens/s (rows with the project's kernels first) over PyTorch's. */
-export function torchRatios(results: BenchResult[], torch: TorchRow[]): TorchRatio[] {
-  const out: TorchRatio[] = [];
-  for (const t of torch) {
-    const rows = results.filter((r) => r.name === t.name);
-    const pool = rows.some((r) => r.customKernels) ? rows.filter((r) => r.customKernels) : rows;
-    if (pool.length === 0) continue;
-    const best = pool.reduce((a, b) => (b.tokensPerSec > a.tokensPerSec ? b : a));
-    out.push({
-      name: t.name,
-      backend: best.backend,
-      kernels: best.kernels,
-      tokensPerSec: best.tokensPerSec,
-      torchTokensPerSec: t.tokensPerSec,
-      ratio: Math.round((best.tokensPerSec / t.tokensPerSec) * 1000) / 1000,
-      target: TORCH_TARGETS[t.name as WorkloadName] ?? null,
-    });
-  }
-  return out;
-}
-
 const DEFAULT_BACKENDS: BackendName[] = ['native', 'wasm', 'wasm-stock', 'tensorflow'];
 
 export async function benchCommand(opts: {
@@ -205,6 +164,7 @@ export async function benchCommand(opts: {
   steps: string;
   warmup?: string;
   sweep?: boolean;
+  rounds?: string;
   internalOne?: string;
 }): Promise<void> {
   const steps = Number(opts.steps);
@@ -239,48 +199,61 @@ export async function benchCommand(opts: {
         .filter((b) => b.trim())
         .map((b) => parseBackendName(b.trim()))
     : DEFAULT_BACKENDS;
-  const results: BenchResult[] = [];
+  const rounds = Number(opts.rounds ?? (opts.vsTorch ? '3' : '1'));
+  if (!Number.isInteger(rounds) || rounds < 1)
+    throw new UserError(`--rounds: expected a positive integer, got '${opts.rounds}'`);
+  // Workload-major, in rounds: per workload, each backend then PyTorch, `rounds` times over, so
+  // both sides of a ratio are timed within the same minute (bench-compare.ts).
   const notes: string[] = [];
-  for (const b of backends) {
-    let list: Workload[] = [...workloads, ...(opts.sweep ? sweepShapes() : [])];
-    if (b === 'wasm-stock') {
-      list = list.filter((w) => w.name === GPT_REF.name);
-      notes.push(
-        list.length > 0
-          ? 'wasm-stock runs GPT-ref only: stock tfjs-wasm is ~20x slower than our kernels (seconds a GPT-ref step; the other workloads would take minutes)'
-          : 'wasm-stock skipped: it runs GPT-ref only (stock tfjs-wasm is ~20x slower), which --workloads leaves out',
-      );
-    }
-    for (const w of list) {
-      if (!opts.json) process.stderr.write(`bench: ${w.name} on ${b} ...\n`);
-      // The widest sweep shape takes seconds a step: at most 3 timed steps after 1 warm-up.
-      const big = w.name.startsWith('width-') && w.dModel >= 512;
-      const r = runChild(b, w.name, big ? Math.min(steps, 3) : steps, big ? Math.min(warmup, 1) : warmup);
-      if ('error' in r) {
-        if (r.stage === 'backend') {
-          notes.push(`backend ${b} does not load here: ${r.error}`);
-          break;
-        }
-        notes.push(`${w.name} on ${b} failed: ${r.error}`);
-      } else results.push(r);
-    }
-  }
-  let torchRows: TorchRow[] = [];
-  let torchInfo: Omit<TorchReport, 'results'> | null = null;
-  if (opts.vsTorch) {
-    if (!opts.json) process.stderr.write(`bench: PyTorch (${workloads.map((w) => w.name).join(', ')}) ...\n`);
-    const t = torchBench(
-      workloads.map((w) => w.name),
-      steps,
-      warmup,
+  const dead = new Set<BackendName>();
+  const all: Workload[] = [...workloads, ...(opts.sweep ? sweepShapes() : [])];
+  if (backends.includes('wasm-stock'))
+    notes.push(
+      all.some((w) => w.name === GPT_REF.name)
+        ? 'wasm-stock runs GPT-ref only: stock tfjs-wasm is ~20x slower than our kernels (seconds a GPT-ref step; the other workloads would take minutes)'
+        : 'wasm-stock skipped: it runs GPT-ref only (stock tfjs-wasm is ~20x slower), which --workloads leaves out',
     );
-    if ('error' in t) notes.push(t.error);
-    else {
-      torchRows = t.rows;
-      torchInfo = t.info;
+  const torchNames = new Set(opts.vsTorch ? workloads.map((w) => w.name) : []);
+  let torchInfo: Omit<TorchReport, 'results'> | null = null;
+  let torchDown = false;
+  const log: BenchRound[] = [];
+  for (const w of all) {
+    // The widest sweep shape takes seconds a step: at most 3 timed steps after 1 warm-up, 1 round.
+    const big = w.name.startsWith('width-') && w.dModel >= 512;
+    const n = big || (opts.vsTorch && !torchNames.has(w.name)) ? 1 : rounds;
+    for (let round = 1; round <= n; round++) {
+      const ours: BenchResult[] = [];
+      for (const b of backends) {
+        if (dead.has(b) || (b === 'wasm-stock' && w.name !== GPT_REF.name)) continue;
+        if (!opts.json)
+          process.stderr.write(`bench: ${w.name} on ${b}${n > 1 ? ` (round ${round}/${n})` : ''} ...\n`);
+        const r = runChild(b, w.name, big ? Math.min(steps, 3) : steps, big ? Math.min(warmup, 1) : warmup);
+        if ('error' in r) {
+          if (r.stage === 'backend') {
+            notes.push(`backend ${b} does not load here: ${r.error}`);
+            dead.add(b);
+          } else notes.push(`${w.name} on ${b} failed: ${r.error}`);
+        } else ours.push(r);
+      }
+      let torch: TorchRow | null = null;
+      if (torchNames.has(w.name) && !torchDown) {
+        if (!opts.json)
+          process.stderr.write(`bench: ${w.name} in PyTorch${n > 1 ? ` (round ${round}/${n})` : ''} ...\n`);
+        const t = torchBench([w.name], steps, warmup);
+        if ('error' in t) {
+          notes.push(t.error);
+          torchDown = true;
+        } else {
+          torch = t.rows[0] ?? null;
+          torchInfo = t.info;
+        }
+      }
+      log.push({ name: w.name, round, ours, torch });
     }
   }
-  const ratios = torchRatios(results, torchRows);
+  const results = medianResults(log);
+  const torchRows = medianTorch(log);
+  const ratios = pairedRatios(log);
   const clock = cpuClock();
   const peakNote = `MFU = achieved / peak FLOP/s; peak per thread = flop/cycle x clock (${clock.ghz.toFixed(2)} GHz, ${clock.source}): native AVX2 2 FMA x 8 floats x 2 flops = 32 flop/cycle (AVX-512: 64), 128-bit wasm SIMD 2 FMA x 4 floats x 2 flops = 16, times the threads in use`;
   const flopsNote =
@@ -298,6 +271,7 @@ export async function benchCommand(opts: {
           torch: torchRows,
           torchInfo,
           ratios,
+          rounds: log,
           peak: { clockGHz: clock.ghz, clockSource: clock.source, formula: peakNote },
           flops: flopsNote,
           notes,
@@ -382,7 +356,7 @@ export async function benchCommand(opts: {
       const tail = target ? ` (target ${target}x)` : '';
       process.stdout.write(
         r
-          ? `${w.name.padEnd(nameWidth)}  ratio vs torch: ${r.ratio.toFixed(2)}x${tail}  [${r.backend}, ${r.kernels}]\n`
+          ? `${w.name.padEnd(nameWidth)}  ratio vs torch: ${r.ratio.toFixed(2)}x${tail}  [${r.backend}, ${r.kernels}; median of ${r.rounds} round${r.rounds > 1 ? `s, range ${r.ratioMin.toFixed(2)}-${r.ratioMax.toFixed(2)}` : ''}]\n`
           : `${w.name.padEnd(nameWidth)}  ratio vs torch: n/a${tail}\n`,
       );
     }

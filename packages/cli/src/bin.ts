@@ -93,6 +93,10 @@ async function main(): Promise<void> {
     )
     .option('--steps <n>', 'timed steps after warm-up', '10')
     .option('--warmup <n>', 'untimed warm-up steps', '3')
+    .option(
+      '--rounds <n>',
+      'time each workload n times, back to back with PyTorch; report medians (default: 3 with --vs-torch, else 1)',
+    )
     .option('--sweep', 'also the GPT-ref width sweep (64, 128, 256, 512)')
     .option('--no-sweep', 'no width sweep (the default; kept for old commands)')
     .addOption(new Option('--internal-one <backend>').hideHelp())
