@@ -7,7 +7,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { documentText } from '@pretrain-lab/data';
-import { type ExperimentContext, runAblation } from '@pretrain-lab/experiment';
+import {
+  type AblationEnv,
+  type AblationGrid,
+  type ExperimentContext,
+  runAblation,
+} from '@pretrain-lab/experiment';
 import { BERT, resolveBERTConfig } from '@pretrain-lab/models';
 import { buildBertInputs, type MlmOptions, pairObjective } from '@pretrain-lab/objectives';
 import { loadOrTrainTokenizer, WordPieceTokenizer } from '@pretrain-lab/tokenizers';
@@ -23,8 +28,12 @@ import {
 } from './data.js';
 import { evaluateBert, pretrainBert, type UnitContext } from './units.js';
 
-export async function runNsp(cfg: NspConfig, ctx: ExperimentContext): Promise<void> {
-  const dir = ctx.run.dir;
+/** The grid, built from the config and the environment (single process or one unit of many). */
+export async function nspGrid(
+  cfg: NspConfig,
+  env: AblationEnv,
+): Promise<AblationGrid<BERT, NspVariant, EncodedTask>> {
+  const dir = env.dir;
   const T = cfg.model.maxLen;
 
   // Data: the corpus split by document; the pretraining documents (a subset of the training
@@ -40,7 +49,7 @@ export async function runNsp(cfg: NspConfig, ctx: ExperimentContext): Promise<vo
   const ids = specialIds(tok);
   const trainDocs = encodeDocuments(pre.docs, tok);
   const valDocs = encodeDocuments(splits.validation, tok);
-  ctx.log(`pretraining corpus: ${pre.notes.join('; ')}; WordPiece vocabulary ${tok.vocabSize}`);
+  env.log(`pretraining corpus: ${pre.notes.join('; ')}; WordPiece vocabulary ${tok.vocabSize}`);
   const mlmOpts: MlmOptions = {
     vocabSize: tok.vocabSize,
     maskId: ids.maskId,
@@ -59,11 +68,11 @@ export async function runNsp(cfg: NspConfig, ctx: ExperimentContext): Promise<vo
       maxTest: cfg.finetune.maxTestExamples,
     });
     if ('skipped' in t) {
-      ctx.log(`task skipped: ${t.skipped}`);
+      env.log(`task skipped: ${t.skipped}`);
       skipped.push(t.skipped);
       continue;
     }
-    ctx.log(
+    env.log(
       `task ${t.name}: ${t.labels.length} classes, ${t.train.examples.length} training and ${t.test.examples.length} test examples`,
     );
     tasks.push(t);
@@ -80,65 +89,67 @@ export async function runNsp(cfg: NspConfig, ctx: ExperimentContext): Promise<vo
   });
   const units: UnitContext = {
     cfg,
-    metrics: ctx.metrics,
-    progress: ctx.progress,
+    metrics: env.metrics,
+    progress: env.progress,
     mlmOpts,
     extraFiles: { 'tokenizer.json': fs.readFileSync(tokPath, 'utf8') },
-    log: ctx.log,
+    log: env.log,
   };
 
   // The grid, run by the shared ablation runner.
   const { pretrain, probe, finetune, evals } = cfg;
-  await runAblation<BERT, NspVariant, EncodedTask>(
-    {
-      experiment: 'nsp',
-      seeds: cfg.seeds,
-      variants: cfg.variants,
-      baseline: cfg.baseline ? BASELINE : null,
-      tasks,
-      evals,
-      unitConfig: {
-        pretrain: {
-          corpus: cfg.corpus,
-          splitSeed: cfg.splitSeed,
-          tokenizer: cfg.tokenizer,
-          model: cfg.model,
-          pretrain,
-        },
-        eval: { probe, finetune: { ...finetune, tasks: undefined } },
+  return {
+    experiment: 'nsp',
+    seeds: cfg.seeds,
+    variants: cfg.variants,
+    baseline: cfg.baseline ? BASELINE : null,
+    tasks,
+    evals,
+    unitConfig: {
+      pretrain: {
+        corpus: cfg.corpus,
+        splitSeed: cfg.splitSeed,
+        tokenizer: cfg.tokenizer,
+        model: cfg.model,
+        pretrain,
       },
-      skippedTasks: skipped,
-      variantInfo: (v) => ({
-        name: v.name,
-        pretrained: true,
-        fields: { format: v.format, masking: v.masking, pair: pairObjective(v.format) },
-      }),
-      taskInfo: (t) => ({
-        name: t.name,
-        kind: 'classification',
-        metric: 'accuracy',
-        classes: t.labels.length,
-        trainExamples: t.train.examples.length,
-        testExamples: t.test.examples.length,
-      }),
-      fresh: (seed) => new BERT(modelConfig(false), seed),
-      pretrain: async (v, seed, unit) => {
-        const model = new BERT(modelConfig(pairObjective(v.format) !== null), seed);
-        const data = inputs(v, seed);
-        ctx.log(
-          `${unit.label}: ${data.examples.length} inputs, ${cfg.pretrain.tokens.toLocaleString('en-US')} real tokens`,
-        );
-        return { model, outcome: await pretrainBert(units, model, v, seed, data, unit) };
-      },
-      restore: (v, seed, checkpointDir) => {
-        const model = new BERT(modelConfig(pairObjective(v.format) !== null), seed);
-        const ck = loadCheckpoint(checkpointDir);
-        model.params.assign(Object.fromEntries(Object.entries(ck.weights).map(([k, w]) => [k, w.data])));
-        return model;
-      },
-      evaluate: (model, q) => evaluateBert(units, model, q),
-      dispose: (model) => model.dispose(),
+      eval: { probe, finetune: { ...finetune, tasks: undefined } },
     },
-    { dir, metrics: ctx.metrics, log: ctx.log },
-  );
+    skippedTasks: skipped,
+    variantInfo: (v) => ({
+      name: v.name,
+      pretrained: true,
+      fields: { format: v.format, masking: v.masking, pair: pairObjective(v.format) },
+    }),
+    taskInfo: (t) => ({
+      name: t.name,
+      kind: 'classification',
+      metric: 'accuracy',
+      classes: t.labels.length,
+      trainExamples: t.train.examples.length,
+      testExamples: t.test.examples.length,
+    }),
+    fresh: (seed) => new BERT(modelConfig(false), seed),
+    pretrain: async (v, seed, unit) => {
+      const model = new BERT(modelConfig(pairObjective(v.format) !== null), seed);
+      const data = inputs(v, seed);
+      env.log(
+        `${unit.label}: ${data.examples.length} inputs, ${cfg.pretrain.tokens.toLocaleString('en-US')} real tokens`,
+      );
+      return { model, outcome: await pretrainBert(units, model, v, seed, data, unit) };
+    },
+    restore: (v, seed, checkpointDir) => {
+      const model = new BERT(modelConfig(pairObjective(v.format) !== null), seed);
+      const ck = loadCheckpoint(checkpointDir);
+      model.params.assign(Object.fromEntries(Object.entries(ck.weights).map(([k, w]) => [k, w.data])));
+      return model;
+    },
+    evaluate: (model, q) => evaluateBert(units, model, q),
+    dispose: (model) => model.dispose(),
+  };
+}
+
+export async function runNsp(cfg: NspConfig, ctx: ExperimentContext): Promise<void> {
+  const env = { dir: ctx.run.dir, metrics: ctx.metrics, progress: ctx.progress, log: ctx.log };
+  await runAblation(await nspGrid(cfg, env), env);
 }

@@ -1,7 +1,7 @@
-import type { Experiment } from '@pretrain-lab/experiment';
+import { ablationUnits, backendSlowdown, type Experiment } from '@pretrain-lab/experiment';
 import { defaults, type ObjectivesConfig, validate } from './config.js';
 import { presets } from './presets.js';
-import { runObjectives } from './run.js';
+import { objectivesGrid, runObjectives } from './run.js';
 
 export const experiment: Experiment<ObjectivesConfig> = {
   name: 'objectives',
@@ -11,4 +11,23 @@ export const experiment: Experiment<ObjectivesConfig> = {
   presets,
   validate,
   run: runObjectives,
+  grid: ablationUnits(objectivesGrid, {
+    experiment: 'objectives',
+    files: ['tokenizer.json'],
+    // Speeds of the committed default (results/objectives/2026-12-03T08-50-40Z-default, native
+    // kernels): 3e12 FLOPs a row in 70.5 s on average, 56 minutes for 45 pretrainings (and 9
+    // 'none' rows, which train nothing) and 54 rows of evaluations.
+    cost: (c, backend) => {
+      const slow = backendSlowdown(backend);
+      return {
+        // A 'none' row trains nothing.
+        pretrain: (r) =>
+          r.objective === 'none'
+            ? { flops: 0, seconds: 0 }
+            : { flops: c.pretrain.flops, seconds: (c.pretrain.flops / 4.26e10) * slow },
+        evalSeconds: 3 * slow,
+        speed: `the objectives default's speed of 2026-12-03 on the native kernels${slow > 1 ? ` /${slow} (backend ${backend})` : ''}`,
+      };
+    },
+  }),
 };

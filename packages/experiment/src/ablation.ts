@@ -14,7 +14,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { MetricsWriter } from '@pretrain-lab/train';
+import type { MetricsWriter, ProgressBar } from '@pretrain-lab/train';
 import { writeJSONAtomic } from './atomic.js';
 import { RunLedger } from './ledger.js';
 import {
@@ -72,24 +72,28 @@ export interface AblationGrid<M, V extends { name: string }, T extends { name: s
   dispose(model: M): void;
 }
 
-const slug = (s: string) =>
+export const slug = (s: string) =>
   s
     .toLowerCase()
     .replace(/[^a-z0-9]+/g, '-')
     .replace(/^-|-$/g, '');
 
-export async function runAblation<M, V extends { name: string }, T extends { name: string }>(
-  grid: AblationGrid<M, V, T>,
-  ctx: { dir: string; metrics: MetricsWriter; log: (line: string) => void },
-): Promise<AblationSummary> {
-  const ledger = new RunLedger<AblationState>(ctx.dir, ctx.metrics, {
-    pretrain: [],
-    results: [],
-    skippedTasks: [],
-  });
-  const state = ledger.state;
-  for (const s of grid.skippedTasks) if (!state.skippedTasks.includes(s)) state.skippedTasks.push(s);
+/** What the environment gives an experiment's grid builder: where its data goes, and its sinks. */
+export interface AblationEnv {
+  /** Where the tokenizer (and other shared data) is trained and saved, or loaded from. */
+  dir: string;
+  metrics: MetricsWriter;
+  progress: ProgressBar;
+  log: (line: string) => void;
+}
 
+/**
+ * A grid's unit ids and cells, shared by the single-process runner below and the many-worker
+ * units (ablation-units.ts), so both name and order everything the same way.
+ */
+export function ablationLayout<M, V extends { name: string }, T extends { name: string }>(
+  grid: AblationGrid<M, V, T>,
+) {
   const pretrainId = (v: V, seed: number) =>
     unitId('pretrain', {
       experiment: grid.experiment,
@@ -113,6 +117,68 @@ export async function runAblation<M, V extends { name: string }, T extends { nam
     grid.tasks.flatMap((task) =>
       grid.evals.filter((spec) => applies(task, spec, variant)).map((spec) => ({ task, spec })),
     );
+  const head = (): Omit<AblationSummary, 'pretrain' | 'results' | 'skippedTasks'> => ({
+    experiment: grid.experiment,
+    seeds: grid.seeds,
+    variants: [
+      ...(grid.baseline ? [{ name: grid.baseline, pretrained: false, fields: {} }] : []),
+      ...grid.variants.map((v) => grid.variantInfo(v)),
+    ],
+    baseline: grid.baseline,
+    tasks: grid.tasks.map((t) => grid.taskInfo(t)),
+    evals: grid.evals,
+  });
+  return { pretrainId, evalId, rows, cellsOf, head };
+}
+
+/** One evaluation cell: the model evaluated, its tidy test row appended to `metrics`, its record. */
+export async function evalCell<M, V extends { name: string }, T extends { name: string }>(
+  grid: AblationGrid<M, V, T>,
+  metrics: MetricsWriter,
+  model: M,
+  q: { id: string; variant: string; seed: number; task: T; spec: EvalSpec },
+): Promise<EvalRecord> {
+  const { id, variant, seed, task, spec } = q;
+  const label = `${variant} | seed ${seed} | ${task.name} | ${spec.method} ${spec.trainExamples}`;
+  const out = await grid.evaluate(model, { ...q, label });
+  const record: EvalRecord = {
+    id,
+    variant,
+    seed,
+    task: task.name,
+    method: spec.method,
+    trainExamples: spec.trainExamples,
+    ...out,
+  };
+  // A tidy test row too (metrics.jsonl and TensorBoard's test/<metric>), before the caller
+  // records the unit, so a rewind drops it with the rest of an unfinished attempt.
+  metrics.append({
+    model: label,
+    phase: spec.method,
+    split: 'test',
+    variant,
+    seed,
+    task: task.name,
+    trainExamples: spec.trainExamples,
+    step: 0,
+    ...record.scores,
+  });
+  return record;
+}
+
+export async function runAblation<M, V extends { name: string }, T extends { name: string }>(
+  grid: AblationGrid<M, V, T>,
+  ctx: { dir: string; metrics: MetricsWriter; log: (line: string) => void },
+): Promise<AblationSummary> {
+  const ledger = new RunLedger<AblationState>(ctx.dir, ctx.metrics, {
+    pretrain: [],
+    results: [],
+    skippedTasks: [],
+  });
+  const state = ledger.state;
+  for (const s of grid.skippedTasks) if (!state.skippedTasks.includes(s)) state.skippedTasks.push(s);
+
+  const { pretrainId, evalId, rows, cellsOf, head } = ablationLayout(grid);
   const totalUnits =
     grid.seeds.length * (rows.reduce((a, r) => a + cellsOf(r).length, 0) + grid.variants.length);
   // Progress over the whole grid: the ETA times each kind of unit by its own mean so far
@@ -143,30 +209,8 @@ export async function runAblation<M, V extends { name: string }, T extends { nam
       const id = evalId(variant, seed, task, spec);
       if (ledger.isDone(id)) continue;
       ledger.rewind();
+      const record = await evalCell(grid, ctx.metrics, model, { id, variant, seed, task, spec });
       const label = `${variant} | seed ${seed} | ${task.name} | ${spec.method} ${spec.trainExamples}`;
-      const out = await grid.evaluate(model, { id, variant, seed, task, spec, label });
-      const record: EvalRecord = {
-        id,
-        variant,
-        seed,
-        task: task.name,
-        method: spec.method,
-        trainExamples: spec.trainExamples,
-        ...out,
-      };
-      // A tidy test row too (metrics.jsonl and TensorBoard's test/<metric>), before the ledger
-      // records the unit, so a rewind drops it with the rest of an unfinished attempt.
-      ctx.metrics.append({
-        model: label,
-        phase: spec.method,
-        split: 'test',
-        variant,
-        seed,
-        task: task.name,
-        trainExamples: spec.trainExamples,
-        step: 0,
-        ...record.scores,
-      });
       ledger.finish(id, (s) => s.results.push(record));
       tick('eval', `${label}: ${record.metric} ${(record.score * 100).toFixed(1)}`);
     }
@@ -200,20 +244,7 @@ export async function runAblation<M, V extends { name: string }, T extends { nam
     }
   }
 
-  const summary = makeSummary(
-    {
-      experiment: grid.experiment,
-      seeds: grid.seeds,
-      variants: [
-        ...(grid.baseline ? [{ name: grid.baseline, pretrained: false, fields: {} }] : []),
-        ...grid.variants.map((v) => grid.variantInfo(v)),
-      ],
-      baseline: grid.baseline,
-      tasks: grid.tasks.map((t) => grid.taskInfo(t)),
-      evals: grid.evals,
-    },
-    state,
-  );
+  const summary = makeSummary(head(), state);
   writeJSONAtomic(path.join(ctx.dir, 'summary.json'), summary);
   return summary;
 }

@@ -1,4 +1,5 @@
 export * from './ablation.js';
+export * from './ablation-units.js';
 export * from './atomic.js';
 export * from './errors.js';
 export * from './experiment.js';
