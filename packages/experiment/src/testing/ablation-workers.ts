@@ -18,9 +18,11 @@ export function lab(a: string[]): { code: number | null; stdout: string; stderr:
   const r = spawnSync(process.execPath, args(a), { cwd: root, encoding: 'utf8', env });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
+/** The CLI started in the background (to be killed mid-run). */
+export const spawnLab = (a: string[]) => spawn(process.execPath, args(a), { cwd: root, env });
 function labAsync(a: string[]): Promise<{ code: number | null; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, args(a), { cwd: root, env });
+    const child = spawnLab(a);
     let stderr = '';
     child.stderr.on('data', (d) => {
       stderr += d;
@@ -38,6 +40,19 @@ function untimed(x: unknown): unknown {
         .map(([k, v]) => [k, untimed(v)]),
     );
   return x;
+}
+
+/** metrics.jsonl, summary.json (timing fields removed) and tokenizer.json of a run directory. */
+export function readRun(dir: string): { metrics: unknown[]; summary: unknown; tokenizer: string } {
+  return {
+    metrics: fs
+      .readFileSync(path.join(dir, 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => untimed(JSON.parse(l))),
+    summary: untimed(JSON.parse(fs.readFileSync(path.join(dir, 'summary.json'), 'utf8'))),
+    tokenizer: fs.readFileSync(path.join(dir, 'tokenizer.json'), 'utf8'),
+  };
 }
 
 export interface SideBySide {
@@ -70,15 +85,7 @@ export async function singleVsWorkers(experiment: string): Promise<SideBySide> {
     ]);
   const workers = await Promise.all([worker(0), worker(1)]);
   const merge = lab(['exp', experiment, '--out', shared, '--merge']);
-  const read = (dir: string) => ({
-    metrics: fs
-      .readFileSync(path.join(dir, 'metrics.jsonl'), 'utf8')
-      .trim()
-      .split('\n')
-      .map((l) => untimed(JSON.parse(l))),
-    summary: untimed(JSON.parse(fs.readFileSync(path.join(dir, 'summary.json'), 'utf8'))),
-    tokenizer: fs.readFileSync(path.join(dir, 'tokenizer.json'), 'utf8'),
-  });
+  const read = readRun;
   return {
     single: read(single),
     shared: {
