@@ -11,14 +11,14 @@ Workloads (the same shapes as packages/cli/src/bench.ts, built from the fixture 
     GPT-ref      gpt.py GPT: vocab 256, context 128, width 128, 4 layers, 4 heads, MLP 4x, batch 32, tied
     scaling-min  gpt.py GPT: vocab 1024, context 64, width 16, 1 layer, 2 heads, batch 16, tied
     scaling-max  gpt.py GPT: vocab 1024, context 64, width 96, 4 layers, 4 heads, batch 16, tied
-    nsp          bert.py BertForPreTraining (post-norm): vocab 4000, 64 positions, width 64,
+    nsp          bert.py BertForPreTraining (pre-norm): vocab 1000, 64 positions, width 64,
                  2 layers, 2 heads, FF 256, batch 32 x 64, MLM labels at 15% of the positions
                  (others -100), NSP labels random 0/1, the last 8 positions of every other row
-                 padded, token types 0 / 1 by halves, dropout 0.1
+                 padded, token types 0 / 1 by halves, dropout 0
     spans        t5.py T5 v1.0: vocab 2000, width 64, 2 + 2 layers, 4 heads (dKV 16), FF 256,
                  32 buckets / max distance 128, batch 32, encoder length 64 (row b has
                  4 * (b % 4) padded positions), decoder length 20 (row b ends with b % 3
-                 ignored -100 labels), dropout 0.1
+                 ignored -100 labels), dropout 0
 
 The models are the fixture scripts' own modules (gpt.py, bert.py, t5.py), with two additions for
 this benchmark only, so that both sides do the same work as the TypeScript step:
@@ -79,11 +79,11 @@ GPT_SHAPES = {
     "scaling-max": dict(vocabSize=1024, blockSize=64, nEmbd=96, nLayer=4, nHead=4, batchSize=16),
 }
 # experiments/nsp/config.ts defaults.
-NSP = dict(vocabSize=4000, maxLen=64, dModel=64, numLayers=2, numHeads=2, dFF=256, batchSize=32, dropout=0.1)
+NSP = dict(vocabSize=1000, maxLen=64, dModel=64, numLayers=2, numHeads=2, dFF=256, batchSize=32, dropout=0.0, preNorm=True)
 NSP_MLM_RATE = 0.15
 NSP_PADDED = 8  # padded positions at the end of every other row
 # experiments/spans/config.ts defaults; T5_DEFAULTS for the rest.
-SPANS = dict(vocabSize=2000, dModel=64, numLayers=2, numHeads=4, dFF=256, batchSize=32, encLen=64, decLen=20, dropout=0.1)
+SPANS = dict(vocabSize=2000, dModel=64, numLayers=2, numHeads=4, dFF=256, batchSize=32, encLen=64, decLen=20, dropout=0.0)
 WORKLOADS = [*GPT_SHAPES, "nsp", "spans"]
 
 
@@ -132,17 +132,18 @@ def build_bert() -> tuple[torch.nn.Module, Callable[[], torch.Tensor], int]:
         numHeads=s["numHeads"],
         dFF=s["dFF"],
         layerNormEps=1e-12,
-        preNorm=False,
+        preNorm=s["preNorm"],
     )
     torch.manual_seed(0)
     model = bert.BertForPreTraining(cfg)
     bert.init_weights(model, torch.Generator().manual_seed(0))
     p = s["dropout"]
-    bert.F = _DropoutSoftmax(p)  # attention probabilities (bert.Attention's F.softmax)
-    model.bert.embeddings.register_forward_hook(_drop_output(p))
-    for layer in model.bert.encoder.layer:
-        layer.attn.register_forward_hook(_drop_output(p))
-        layer.mlp.register_forward_hook(_drop_output(p))
+    if p > 0:  # as the TypeScript models, which skip dropout at rate 0
+        bert.F = _DropoutSoftmax(p)  # attention probabilities (bert.Attention's F.softmax)
+        model.bert.embeddings.register_forward_hook(_drop_output(p))
+        for layer in model.bert.encoder.layer:
+            layer.attn.register_forward_hook(_drop_output(p))
+            layer.mlp.register_forward_hook(_drop_output(p))
 
     g = torch.Generator().manual_seed(1)
     B, T, V, C = s["batchSize"], s["maxLen"], s["vocabSize"], s["dModel"]
@@ -192,9 +193,7 @@ def build_t5() -> tuple[torch.nn.Module, Callable[[], torch.Tensor], int]:
     model = t5.T5(cfg)
     t5.init_weights(model, torch.Generator().manual_seed(0))
     p = s["dropout"]
-    t5.F = _DropoutSoftmax(p)  # attention probabilities (t5.T5Attention's F.softmax)
-    model.shared.register_forward_hook(_drop_output(p))  # embedded encoder and decoder inputs
-    for stack in (model.encoder, model.decoder):
+    for stack in (model.encoder, model.decoder) if p > 0 else ():  # none at rate 0, as in TypeScript
         stack.final_layer_norm.register_forward_hook(_drop_output(p))
         for blk in stack.block:
             for sub in blk.layer:
@@ -204,6 +203,9 @@ def build_t5() -> tuple[torch.nn.Module, Callable[[], torch.Tensor], int]:
                 else:
                     att = sub.SelfAttention if hasattr(sub, "SelfAttention") else sub.EncDecAttention
                     att.register_forward_hook(_drop_output(p))
+    if p > 0:
+        t5.F = _DropoutSoftmax(p)  # attention probabilities (t5.T5Attention's F.softmax)
+        model.shared.register_forward_hook(_drop_output(p))  # embedded encoder and decoder inputs
 
     g = torch.Generator().manual_seed(1)
     B, S, T, V = s["batchSize"], s["encLen"], s["decLen"], s["vocabSize"]

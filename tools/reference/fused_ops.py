@@ -16,7 +16,7 @@ One case per (op, shape, options): the inputs, a fixed random upstream gradient 
 output that enters the loss, the forward outputs, and the gradient of
 loss = sum_o sum(output_o * dy_o) (for a scalar op: loss = the op's output) with respect to every
 float input listed in `wrt`. Ops: attentionCore, residualLayerNorm, linear, embed,
-vocabCrossEntropy, and the older layerNorm, gelu and crossEntropy. Exact semantics of each are
+vocabCrossEntropy, the older layerNorm, gelu and crossEntropy, T5's rmsNorm and linear with relu. Exact semantics of each are
 in NOTES (written into the fixture) and in the reference functions below.
 
 Inputs and dy are drawn from seeded generators and quantised to multiples of 1/1000 before the
@@ -74,6 +74,7 @@ NOTES = [
     "Output 'loss' (scalar).",
     "layerNorm(x, gamma, beta, attrs.eps) -> 'y'; gelu(x) (tanh form) -> 'y'; crossEntropy(logits [N,V], "
     "targets int32 [N]) -> 'loss' (mean over targets >= 0, 0 if none).",
+    "rmsNorm(x, w, attrs.eps) -> 'y' = x * rsqrt(mean(x^2 over the last axis) + eps) * w (T5's layer norm).",
 ]
 
 
@@ -155,6 +156,14 @@ def layer_norm_op(attrs: dict):
     return f
 
 
+def rms_norm_op(attrs: dict):
+    def f(x: dict) -> dict:
+        v = x["x"]
+        return {"y": v * torch.rsqrt(v.pow(2).mean(-1, keepdim=True) + attrs["eps"]) * x["w"]}
+
+    return f
+
+
 def gelu_op(attrs: dict):
     return lambda x: {"y": gelu_tanh(x["x"])}
 
@@ -166,6 +175,8 @@ def linear_op(attrs: dict):
             y = y + x["b"]
         if attrs.get("activation") == "gelu":
             y = gelu_tanh(y)
+        elif attrs.get("activation") == "relu":
+            y = torch.relu(y)
         return {"y": y}
 
     return f
@@ -218,6 +229,7 @@ OPS = {
     "layerNorm": layer_norm_op,
     "gelu": gelu_op,
     "crossEntropy": cross_entropy_op,
+    "rmsNorm": rms_norm_op,
 }
 
 
@@ -472,9 +484,23 @@ def older_op_cases(d: Data) -> list[dict]:
     return cases
 
 
+def t5_op_cases(d: Data) -> list[dict]:
+    """T5's RMS norm (widths with and without a SIMD tail, more rows than one 32-row chunk of dw)
+    and its ReLU feed-forward input (linear with activation relu, no bias)."""
+    cases = []
+    for shape in ([2, 5, 6], [3, 64], [70, 20]):
+        C = shape[-1]
+        inputs = {"x": d.normal(*shape, std=2.0, mean=-0.3), "w": d.normal(C, std=0.2, mean=1.0)}
+        cases.append(make_case("rmsNorm", f"{shape}", {"eps": 1e-6}, inputs, ["x", "w"], ["y"], d))
+    for name, x_shape, n_out in (("relu [2,5,6] -> 13 no bias", [2, 5, 6], 13), ("relu [40,16] -> 70 no bias", [40, 16], 70)):
+        inputs = {"x": d.normal(*x_shape), "w": d.normal(x_shape[-1], n_out, std=1.0 / math.sqrt(x_shape[-1]))}
+        cases.append(make_case("linear", name, {"activation": "relu"}, inputs, ["x", "w"], ["y"], d))
+    return cases
+
+
 def build_fixture() -> dict:
     d = Data(SEED)
-    cases = attention_cases(d) + residual_ln_cases(d) + linear_cases(d) + embed_cases(d) + vocab_ce_cases(d) + older_op_cases(d)
+    cases = attention_cases(d) + residual_ln_cases(d) + linear_cases(d) + embed_cases(d) + vocab_ce_cases(d) + older_op_cases(d) + t5_op_cases(d)
     names = [(c["op"], c["name"]) for c in cases]
     assert len(set(names)) == len(names), "case names must be unique per op"
     return {

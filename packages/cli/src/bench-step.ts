@@ -90,7 +90,7 @@ function build(w: Workload): Built {
         numHeads: w.numHeads,
         dFF: w.dFF,
         dropout: w.dropout,
-        preNorm: false,
+        preNorm: w.preNorm,
         nsp: true,
       }),
       1,

@@ -26,6 +26,8 @@ export interface BERTWorkload extends WorkloadBase {
   seqLen: number;
   dFF: number;
   dropout: number;
+  /** Pre-norm blocks (the nsp default) or BERT's post-norm. */
+  preNorm: boolean;
   /** Fraction of all B * T positions that carry an MLM label (drawn among the real ones). */
   mlmRate: number;
   /** Padded positions at the end of every other row. */
@@ -82,13 +84,14 @@ export const WORKLOADS = {
   nsp: {
     kind: 'bert',
     name: 'nsp',
-    vocabSize: 4000,
+    vocabSize: 1000,
     seqLen: 64,
     dModel: 64,
     numLayers: 2,
     numHeads: 2,
     dFF: 256,
-    dropout: 0.1,
+    dropout: 0,
+    preNorm: true,
     batchSize: 32,
     mlmRate: 0.15,
     paddedTail: 8,
@@ -103,7 +106,7 @@ export const WORKLOADS = {
     numLayers: 2,
     numHeads: 4,
     dFF: 256,
-    dropout: 0.1,
+    dropout: 0,
     batchSize: 32,
     encLen: 64,
     decLen: 20,
@@ -153,7 +156,8 @@ export function findWorkload(name: string): Workload {
 export function describeWorkload(w: Workload): string {
   const common = `V${w.vocabSize} d${w.dModel} L${w.numLayers} H${w.numHeads} B${w.batchSize}`;
   if (w.kind === 'gpt') return `GPT ${common} T${w.seqLen}`;
-  if (w.kind === 'bert') return `BERT ${common} T${w.seqLen} FF${w.dFF} drop${w.dropout}`;
+  if (w.kind === 'bert')
+    return `BERT ${common} T${w.seqLen} FF${w.dFF} drop${w.dropout}${w.preNorm ? ' pre-norm' : ''}`;
   return `T5 ${common} S${w.encLen} T${w.decLen} FF${w.dFF} drop${w.dropout}`;
 }
 

@@ -7,11 +7,11 @@
  *     GPT-ref      GPT V256 T128 d128 L4 H4 B32, tied (the reference step of docs/performance.md)
  *     scaling-min  GPT V1024 T64 d16 L1 H2 B16, tied (the smallest model of experiments/scaling)
  *     scaling-max  GPT V1024 T64 d96 L4 H4 B16, tied (the largest)
- *     nsp          BERT as experiments/nsp's defaults: V4000, 64 positions, d64 L2 H2 FF256,
- *                  post-norm, dropout 0.1, B32 T64, MLM labels at 15% of the real positions,
+ *     nsp          BERT as experiments/nsp's defaults: V1000, 64 positions, d64 L2 H2 FF256,
+ *                  pre-norm, dropout 0, B32 T64, MLM labels at 15% of the real positions,
  *                  random NSP labels, the last 8 positions of every other row padded,
  *                  token types 0 / 1 by halves
- *     spans        T5 v1.0 as experiments/spans's defaults: V2000, d64 L2 H4 FF256, dropout 0.1,
+ *     spans        T5 v1.0 as experiments/spans's defaults: V2000, d64 L2 H4 FF256, dropout 0,
  *                  B32, encoder length 64 (row b has 4 * (b % 4) padded positions), decoder
  *                  length 20 (row b ends with b % 3 ignored labels)
  *

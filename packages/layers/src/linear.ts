@@ -22,8 +22,8 @@ export class Linear {
     });
     this.bias = opts.bias === false ? null : store.create(`${prefix}.bias`, [outDim], { kind: 'zeros' });
   }
-  /** [..., in] -> [..., out]; `activation: 'gelu'` fuses GELU onto the output. */
-  apply(x: tf.Tensor, opts: { activation?: 'gelu' } = {}): tf.Tensor {
+  /** [..., in] -> [..., out]; `activation` fuses GELU or ReLU onto the output. */
+  apply(x: tf.Tensor, opts: { activation?: 'gelu' | 'relu' } = {}): tf.Tensor {
     return ops.linear(
       x,
       this.weight as tf.Tensor2D,

@@ -3,7 +3,8 @@
  * No mean subtraction and no bias (Raffel et al. 2020; Zhang & Sennrich 2019). eps 1e-6 as T5.
  * Names follow Hugging Face T5: `<prefix>.weight`, e.g. `encoder.block.0.layer.0.layer_norm.weight`.
  */
-import * as tf from '@tensorflow/tfjs';
+import { ops } from '@pretrain-lab/runtime';
+import type * as tf from '@tensorflow/tfjs';
 import type { ParamStore } from './params.js';
 
 export class RMSNorm {
@@ -18,9 +19,6 @@ export class RMSNorm {
   }
   /** x [..., dim] -> [..., dim]. */
   apply<T extends tf.Tensor>(x: T): T {
-    return tf.tidy(() => {
-      const meanSquare = tf.mean(tf.square(x), -1, true); // [..., 1]
-      return tf.mul(tf.mul(x, tf.rsqrt(tf.add(meanSquare, this.eps))), this.weight) as T; // [..., dim]
-    });
+    return ops.rmsNorm(x, this.weight as tf.Tensor1D, this.eps); // [..., dim]
   }
 }

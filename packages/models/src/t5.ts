@@ -136,7 +136,7 @@ export class T5DenseReluDense {
   }
   apply(x: tf.Tensor3D, ctx: ForwardContext): tf.Tensor3D {
     return tf.tidy(() => {
-      const h = dropout(tf.relu(this.wi.apply(x)), this.cfg.dropout, ctx); // [B, T, dFF]
+      const h = dropout(this.wi.apply(x, { activation: 'relu' }), this.cfg.dropout, ctx); // [B, T, dFF]
       return this.wo.apply(h) as tf.Tensor3D; // [B, T, C]
     });
   }
@@ -308,12 +308,24 @@ export class T5 {
     encoderMask: tf.Tensor2D,
     ctx: ForwardContext = inference(),
   ): tf.Tensor3D {
+    return tf.tidy(() =>
+      this.shared.project(this.decodeHidden(decoderInputIds, encoderOut, encoderMask, ctx)),
+    ); // [B, T, V]
+  }
+
+  /** The decoder's output before the tied projection, rescaled by dModel^-0.5 (T5 v1.0): [B, T, C]. */
+  private decodeHidden(
+    decoderInputIds: tf.Tensor2D,
+    encoderOut: tf.Tensor3D,
+    encoderMask: tf.Tensor2D,
+    ctx: ForwardContext,
+  ): tf.Tensor3D {
     return tf.tidy(() => {
       const h = this.decoder.apply(this.shared.apply(decoderInputIds), ctx, {
         memory: encoderOut,
         memoryMask: encoderMask,
       }); // [B, T, C]
-      return this.shared.project(tf.mul(h, this.config.dModel ** -0.5) as tf.Tensor3D); // [B, T, V], T5 v1.0's rescale
+      return tf.mul(h, this.config.dModel ** -0.5) as tf.Tensor3D;
     });
   }
 
@@ -339,12 +351,9 @@ export class T5 {
       if (labels.shape[0] !== inputIds.shape[0])
         throw new Error(`labels batch ${labels.shape[0]} differs from inputIds batch ${inputIds.shape[0]}`);
       const encoderOut = this.encode(inputIds, attentionMask, ctx); // [B, S, C]
-      const logits = this.decode(this.shiftRight(labels), encoderOut, attentionMask, ctx); // [B, T, V]
-      const V = this.config.vocabSize;
-      return ops.crossEntropy(
-        tf.reshape(logits, [-1, V]) as tf.Tensor2D,
-        tf.reshape(tf.cast(labels, 'int32'), [-1]) as tf.Tensor1D,
-      );
+      const h = this.decodeHidden(this.shiftRight(labels), encoderOut, attentionMask, ctx); // [B, T, C]
+      // logits = h @ shared^T, fused with the loss (only labelled rows are projected)
+      return ops.vocabCrossEntropy(h, this.shared.weight as tf.Tensor2D, tf.cast(labels, 'int32'));
     });
   }
 

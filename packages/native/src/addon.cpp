@@ -461,6 +461,25 @@ static napi_value GeluBwd(napi_env env, napi_callback_info info) {
   return done(a);
 }
 
+static napi_value ReluFwd(napi_env env, napi_callback_info info) {
+  Args a(env, info, 3);
+  const uint32_t x = a.u32(0), y = a.u32(1);
+  const int n = a.i32(2);
+  if (heapReady(a) && n > 0 && span(a, "reluFwd x", x, 4ull * n) && span(a, "reluFwd y", y, 4ull * n))
+    gTable->reluFwd(at<const float>(x), at<float>(y), n);
+  return done(a);
+}
+
+static napi_value ReluBwd(napi_env env, napi_callback_info info) {
+  Args a(env, info, 4);
+  const uint32_t x = a.u32(0), dy = a.u32(1), dx = a.u32(2);
+  const int n = a.i32(3);
+  if (heapReady(a) && n > 0 && span(a, "reluBwd x", x, 4ull * n) && span(a, "reluBwd dy", dy, 4ull * n) &&
+      span(a, "reluBwd dx", dx, 4ull * n))
+    gTable->reluBwd(at<const float>(x), at<const float>(dy), at<float>(dx), n);
+  return done(a);
+}
+
 static napi_value LayerNormFwd(napi_env env, napi_callback_info info) {
   Args a(env, info, 7);
   const uint32_t x = a.u32(0), g = a.u32(1), b = a.u32(2), y = a.u32(3);
@@ -487,6 +506,34 @@ static napi_value LayerNormBwd(napi_env env, napi_callback_info info) {
         span(a, "layerNormBwd dgamma", dg, 4ull * C) && span(a, "layerNormBwd dbeta", db, 4ull * C))
       gTable->layerNormBwd(at<const float>(x), at<const float>(g), at<const float>(dy), at<float>(dx), at<float>(dg),
                            at<float>(db), rows > 0 ? rows : 0, C, eps);
+  }
+  return done(a);
+}
+
+static napi_value RmsNormFwd(napi_env env, napi_callback_info info) {
+  Args a(env, info, 6);
+  const uint32_t x = a.u32(0), w = a.u32(1), y = a.u32(2);
+  const int rows = a.i32(3), C = a.i32(4);
+  const float eps = a.f32(5);
+  if (heapReady(a) && rows > 0 && C > 0) {
+    const uint64_t n = 4ull * rows * C;
+    if (span(a, "rmsNormFwd x", x, n) && span(a, "rmsNormFwd w", w, 4ull * C) && span(a, "rmsNormFwd y", y, n))
+      gTable->rmsNormFwd(at<const float>(x), at<const float>(w), at<float>(y), rows, C, eps);
+  }
+  return done(a);
+}
+
+static napi_value RmsNormBwd(napi_env env, napi_callback_info info) {
+  Args a(env, info, 8);
+  const uint32_t x = a.u32(0), w = a.u32(1), dy = a.u32(2), dx = a.u32(3), dw = a.u32(4);
+  const int rows = a.i32(5), C = a.i32(6);
+  const float eps = a.f32(7);
+  if (heapReady(a) && C > 0) {
+    const uint64_t n = 4ull * (rows > 0 ? rows : 0) * C;
+    if (span(a, "rmsNormBwd x", x, n) && span(a, "rmsNormBwd w", w, 4ull * C) && span(a, "rmsNormBwd dy", dy, n) &&
+        span(a, "rmsNormBwd dx", dx, n) && span(a, "rmsNormBwd dw", dw, 4ull * C))
+      gTable->rmsNormBwd(at<const float>(x), at<const float>(w), at<const float>(dy), at<float>(dx), at<float>(dw),
+                         rows > 0 ? rows : 0, C, eps);
   }
   return done(a);
 }
@@ -747,6 +794,10 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
       {"geluBwd", GeluBwd},
       {"layerNormFwd", LayerNormFwd},
       {"layerNormBwd", LayerNormBwd},
+      {"rmsNormFwd", RmsNormFwd},
+      {"rmsNormBwd", RmsNormBwd},
+      {"reluFwd", ReluFwd},
+      {"reluBwd", ReluBwd},
       {"attnSoftmaxFwd", AttnSoftmaxFwd},
       {"attnSoftmaxBwd", AttnSoftmaxBwd},
       {"attnSoftmaxMaskedFwd", AttnSoftmaxMaskedFwd},

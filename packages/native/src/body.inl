@@ -430,6 +430,31 @@ static void geluBwd(const float* x, const float* dy, float* dx, long n) {
   pfor((n + EW_CHUNK - 1) / EW_CHUNK, nthFor((double)n, 32768.0), f);
 }
 
+// ReLU (T5's feed-forward): y = max(x, 0); dx = dy where x > 0, else 0 (tf.relu and its gradient).
+static void reluFwd(const float* x, float* y, long n) {
+  auto f = [&](long ci) {
+    const long a = ci * EW_CHUNK, b = lmin(n, a + EW_CHUNK);
+    long i = a;
+    for (; i + L <= b; i += L) V::store(y + i, V::max(V::load(x + i), V::zero()));
+    if (i < b) V::storen(y + i, V::max(V::loadn(x + i, (int)(b - i)), V::zero()), (int)(b - i));
+  };
+  pfor((n + EW_CHUNK - 1) / EW_CHUNK, nthFor((double)n, 32768.0), f);
+}
+
+static void reluBwd(const float* x, const float* dy, float* dx, long n) {
+  const T z = V::zero();
+  auto f = [&](long ci) {
+    const long a = ci * EW_CHUNK, b = lmin(n, a + EW_CHUNK);
+    long i = a;
+    for (; i + L <= b; i += L) V::store(dx + i, V::sel_ge(z, V::load(x + i), z, V::load(dy + i)));
+    if (i < b) {
+      const int m = (int)(b - i);
+      V::storen(dx + i, V::sel_ge(z, V::loadn(x + i, m), z, V::loadn(dy + i, m)), m);
+    }
+  };
+  pfor((n + EW_CHUNK - 1) / EW_CHUNK, nthFor((double)n, 32768.0), f);
+}
+
 // ---------------------------------------------------------------------------------------
 // Row-wise kernels.
 
@@ -569,6 +594,105 @@ static void layerNormBwd(const float* x, const float* gamma, const float* dy, fl
     }
     dgamma[j] = (float)sg;
     dbeta[j] = (float)sb;
+  }
+}
+
+// T5's RMS norm: y = x * r * w with r = 1/sqrt(mean(x^2) + eps) per row (r via float64, as
+// rowStats). The backward keeps dw in float64 partial sums per LN_CHUNK rows, added in chunk order.
+static inline float rowRms(const float* p, int n, float eps) {
+  T q0 = V::zero(), q1 = V::zero();
+  int j = 0;
+  for (; j + 2 * L <= n; j += 2 * L) {
+    const T a = V::load(p + j), b = V::load(p + j + L);
+    q0 = V::fma(a, a, q0);
+    q1 = V::fma(b, b, q1);
+  }
+  for (; j + L <= n; j += L) {
+    const T a = V::load(p + j);
+    q0 = V::fma(a, a, q0);
+  }
+  if (j < n) {
+    const T a = V::loadn(p + j, n - j);
+    q1 = V::fma(a, a, q1);
+  }
+  const float ms = V::hsum(V::add(q0, q1)) / (float)n;
+  return (float)(1.0 / __builtin_sqrt((double)ms + (double)eps));
+}
+
+static void rmsNormFwd(const float* x, const float* w, float* y, long rows, int C, float eps) {
+  if (rows <= 0 || C <= 0) return;
+  const long per = lmax(1, 8192 / C);
+  auto f = [&](long ci) {
+    const long r1 = lmin(rows, (ci + 1) * per);
+    for (long r = ci * per; r < r1; r++) {
+      const float* xr = x + r * C;
+      float* yr = y + r * C;
+      const T rv = V::set1(rowRms(xr, C, eps));
+      int j = 0;
+      for (; j + L <= C; j += L) V::store(yr + j, V::mul(V::mul(V::load(xr + j), rv), V::load(w + j)));
+      if (j < C) {
+        const int m = C - j;
+        V::storen(yr + j, V::mul(V::mul(V::loadn(xr + j, m), rv), V::loadn(w + j, m)), m);
+      }
+    }
+  };
+  pfor((rows + per - 1) / per, nthFor((double)rows * C, 32768.0), f);
+}
+
+// dx = r * (dy*w - xh * mean(dy*w*xh)) with xh = x*r; dw = sum over rows of dy*xh.
+static void rmsNormBwd(const float* x, const float* w, const float* dy, float* dx, float* dw, long rows, int C,
+                       float eps) {
+  if (C <= 0) return;
+  const long nch = (rows + LN_CHUNK - 1) / LN_CHUNK;
+  const long stride = ((long)C + 2 * L) & ~(long)(L - 1);
+  double* part = (double*)pl::scratch(2, (size_t)(nch > 0 ? nch : 1) * stride * 8);
+  const float invC = 1.0f / (float)C;
+  auto f = [&](long ci) {
+    double* acc = part + ci * stride;
+    __builtin_memset(acc, 0, (size_t)stride * 8);
+    const long r1 = lmin(rows, (ci + 1) * LN_CHUNK);
+    float tg[L];
+    for (long r = ci * LN_CHUNK; r < r1; r++) {
+      const float* xr = x + r * C;
+      const float* gr = dy + r * C;
+      float* dr = dx + r * C;
+      const T rv = V::set1(rowRms(xr, C, eps));
+      T mv = V::zero();
+      int j = 0;
+      for (; j + L <= C; j += L) {
+        const T xh = V::mul(V::load(xr + j), rv);
+        const T gy = V::load(gr + j);
+        V::addf64(acc + j, V::mul(gy, xh));
+        mv = V::add(mv, V::mul(V::mul(gy, V::load(w + j)), xh));
+      }
+      if (j < C) {
+        const int m = C - j;
+        const T xh = V::mul(V::loadn(xr + j, m), rv);
+        const T gy = V::loadn(gr + j, m);
+        V::store(tg, V::mul(gy, xh));
+        for (int q = 0; q < m; q++) acc[j + q] += (double)tg[q];
+        mv = V::add(mv, V::mul(V::mul(gy, V::loadn(w + j, m)), xh));
+      }
+      const T ms = V::set1(V::hsum(mv) * invC);
+      j = 0;
+      for (; j + L <= C; j += L) {
+        const T xh = V::mul(V::load(xr + j), rv);
+        const T t = V::sub(V::mul(V::load(gr + j), V::load(w + j)), V::mul(xh, ms));
+        V::store(dr + j, V::mul(rv, t));
+      }
+      if (j < C) {
+        const int m = C - j;
+        const T xh = V::mul(V::loadn(xr + j, m), rv);
+        const T t = V::sub(V::mul(V::loadn(gr + j, m), V::loadn(w + j, m)), V::mul(xh, ms));
+        V::storen(dr + j, V::mul(rv, t), m);
+      }
+    }
+  };
+  pfor(nch, nthFor((double)rows * C, 16384.0), f);
+  for (int j = 0; j < C; j++) {
+    double s = 0;
+    for (long ci = 0; ci < nch; ci++) s += part[ci * stride + j];
+    dw[j] = (float)s;
   }
 }
 
@@ -1192,4 +1316,5 @@ static double sumSquares(const float* x, long n) {
 #define PL_TABLE_INIT(ns)                                                                              \
   PL_ISA_NAME, ns::sgemm, ns::geluFwd, ns::geluBwd, ns::layerNormFwd, ns::layerNormBwd, ns::attnSoftmaxFwd, \
       ns::attnSoftmaxBwd, ns::attnSoftmaxMaskedFwd, ns::attnSoftmaxMaskedBwd, ns::colSum, ns::broadcastRows,  \
-      ns::crossEntropyFwd, ns::crossEntropyBwd, ns::copyBlocks, ns::adamw, ns::sumSquares, ns::crossEntropyGrad, ns::vocabCE
+      ns::crossEntropyFwd, ns::crossEntropyBwd, ns::copyBlocks, ns::adamw, ns::sumSquares, ns::crossEntropyGrad, ns::vocabCE, \
+      ns::rmsNormFwd, ns::rmsNormBwd, ns::reluFwd, ns::reluBwd

@@ -50,6 +50,11 @@ struct Table {
   double (*crossEntropyGrad)(const float* logits, const void* targets, int isInt, long N, int V, float* dx);
   double (*vocabCE)(const float* h, const float* table, const float* bias, const void* targets, int isInt, long M,
                     int V, int C, float* dh, float* dt, float* db);
+  void (*rmsNormFwd)(const float* x, const float* w, float* y, long rows, int C, float eps);
+  void (*rmsNormBwd)(const float* x, const float* w, const float* dy, float* dx, float* dw, long rows, int C,
+                     float eps);
+  void (*reluFwd)(const float* x, float* y, long n);
+  void (*reluBwd)(const float* x, const float* dy, float* dx, long n);
 };
 
 extern const Table table_generic;

@@ -1,6 +1,6 @@
 /**
  * The block ops (attentionCore, residualLayerNorm, linear, embed, vocabCrossEntropy) and the
- * older layerNorm, gelu and crossEntropy pinned against PyTorch (fixture from
+ * older layerNorm, gelu, crossEntropy and T5's rmsNorm pinned against PyTorch (fixture from
  * tools/reference/fused_ops.py; its `notes` give each op's exact semantics). Per case: every
  * forward output, and the gradient with respect to every float input in `wrt` of
  * loss = sum_o sum(output_o * dy_o) with the fixture's fixed random dy (for a scalar op, the
@@ -41,7 +41,8 @@ type OpName =
   | 'vocabCrossEntropy'
   | 'layerNorm'
   | 'gelu'
-  | 'crossEntropy';
+  | 'crossEntropy'
+  | 'rmsNorm';
 interface Case {
   op: OpName;
   name: string;
@@ -50,7 +51,7 @@ interface Case {
     causal?: boolean;
     scale?: number;
     eps?: number;
-    activation?: 'gelu';
+    activation?: 'gelu' | 'relu';
   };
   inputs: Record<string, Input>;
   wrt: string[];
@@ -117,6 +118,7 @@ const RUN: Record<OpName, (c: Case, t: Tensors) => Tensors> = {
   }),
   gelu: (_c, t) => ({ y: ops.gelu(t.x) }),
   crossEntropy: (_c, t) => ({ loss: ops.crossEntropy(t.logits as tf.Tensor2D, t.targets as tf.Tensor1D) }),
+  rmsNorm: (c, t) => ({ y: ops.rmsNorm(t.x, t.w as tf.Tensor1D, c.attrs.eps) }),
 };
 
 const flat = (x: tf.Tensor): Flat => ({ shape: x.shape, data: Array.from(x.dataSync()) });
@@ -200,6 +202,7 @@ const OP_ORDER: OpName[] = [
   'layerNorm',
   'gelu',
   'crossEntropy',
+  'rmsNorm',
 ];
 
 it('the fixture has cases for every op, with unique names', () => {

@@ -36,6 +36,22 @@ export function gelu<T extends tf.Tensor>(x: T): T {
   });
 }
 
+/** T5's RMS norm over the last axis: x / sqrt(mean(x^2) + eps) * weight (no mean, no bias). */
+export function rmsNorm<T extends tf.Tensor>(x: T, weight: tf.Tensor1D, eps = 1e-6): T {
+  if (
+    fusedActive() &&
+    x.dtype === 'float32' &&
+    x.rank >= 1 &&
+    weight.rank === 1 &&
+    weight.size === x.shape[x.rank - 1]
+  )
+    return runFused(K.rmsNorm, { x, w: weight }, { eps }) as T;
+  return tf.tidy(() => {
+    const meanSquare = tf.mean(tf.square(x), -1, true); // [..., 1]
+    return tf.mul(tf.mul(x, tf.rsqrt(tf.add(meanSquare, eps))), weight) as T;
+  });
+}
+
 /** LayerNorm over the last axis (biased variance, as PyTorch). */
 export function layerNorm<T extends tf.Tensor>(x: T, gamma: tf.Tensor1D, beta: tf.Tensor1D, eps = 1e-5): T {
   const C = x.shape[x.rank - 1];
@@ -62,14 +78,14 @@ export function layerNorm<T extends tf.Tensor>(x: T, gamma: tf.Tensor1D, beta: t
 
 /**
  * act(x @ w + b) over the last axis of x: [..., in] x [in, out] -> [..., out]; `activation`
- * 'gelu' applies GELU (tanh form). One fused kernel forward and one backward on wasm (the
+ * 'gelu' applies GELU (tanh form), 'relu' max(0, .) (T5). One fused kernel forward and one backward on wasm (the
  * bias and the activation ride on the sgemm's output), the composite form elsewhere.
  */
 export function linear(
   x: tf.Tensor,
   w: tf.Tensor2D,
   b?: tf.Tensor1D,
-  opts: { activation?: 'gelu' } = {},
+  opts: { activation?: 'gelu' | 'relu' } = {},
 ): tf.Tensor {
   const act = opts.activation ?? 'none';
   if (
@@ -87,7 +103,7 @@ export function linear(
     const x2 = tf.reshape(x, [-1, inDim]); // [N, in]
     const y2 = b ? tf.add(tf.matMul(x2, w), b) : tf.matMul(x2, w); // [N, out]
     const y = tf.reshape(y2, [...lead, w.shape[1]]);
-    return act === 'gelu' ? gelu(y) : y;
+    return act === 'gelu' ? gelu(y) : act === 'relu' ? tf.relu(y) : y;
   });
 }
 

@@ -147,6 +147,25 @@ export interface AsmKernels {
     dt: number,
     db: number,
   ): number;
+  /**
+   * Native set only: T5's RMS norm over rows of C, y = x * w / sqrt(mean(x^2) + eps), and its
+   * backward (dx, and dw summed over rows in float64 per fixed chunk of 32 rows, in chunk order).
+   * Without them the fused RMSNorm kernel runs the same formulas in JS (fused.ts).
+   */
+  rmsNormFwd?(x: number, w: number, y: number, rows: number, C: number, eps: number): void;
+  rmsNormBwd?(
+    x: number,
+    w: number,
+    dy: number,
+    dx: number,
+    dw: number,
+    rows: number,
+    C: number,
+    eps: number,
+  ): void;
+  /** Native set only: y = max(x, 0) and dx = x > 0 ? dy : 0 over n floats (else JS in blocks.ts). */
+  reluFwd?(x: number, y: number, n: number): void;
+  reluBwd?(x: number, dy: number, dx: number, n: number): void;
   crossEntropyBwd(
     logits: number,
     targets: number,

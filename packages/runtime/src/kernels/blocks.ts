@@ -90,10 +90,10 @@ function i32(backend: WasmBackendInternals, ptr: number, n: number): Int32Array 
   return new Int32Array(backend.wasm.asm.memory.buffer, ptr, n);
 }
 
-// ---- linear (+ GELU): y = act(x @ w + b) over the last axis of x, any rank --------------------
+// ---- linear (+ GELU or ReLU): y = act(x @ w + b) over the last axis of x, any rank --------------------
 
 interface LinearAttrs {
-  act: 'none' | 'gelu';
+  act: 'none' | 'gelu' | 'relu';
   hasBias: boolean;
 }
 
@@ -107,7 +107,7 @@ function linearFwd(asm: AsmInstance) {
     const N = In === 0 ? 0 : size(x.shape) / In;
     const shape = [...x.shape.slice(0, -1), Out];
     const u = backend.makeOutput(shape, 'float32');
-    const y = a.act === 'gelu' ? backend.makeOutput(shape, 'float32') : null;
+    const y = a.act !== 'none' ? backend.makeOutput(shape, 'float32') : null;
     const uo = offsetOf(backend, u);
     if (N * Out > 0) {
       if (a.hasBias && b) asm.exports.broadcastRows(offsetOf(backend, b), uo, N, Out);
@@ -131,7 +131,13 @@ function linearFwd(asm: AsmInstance) {
           a.hasBias ? 1 : 0,
         );
       else if (!a.hasBias) f32(backend, uo, N * Out).fill(0);
-      if (y) asm.exports.geluFwd(uo, offsetOf(backend, y), N * Out, asm.work);
+      if (y && a.act === 'gelu') asm.exports.geluFwd(uo, offsetOf(backend, y), N * Out, asm.work);
+      else if (y && asm.exports.reluFwd) asm.exports.reluFwd(uo, offsetOf(backend, y), N * Out);
+      else if (y) {
+        const us = f32(backend, uo, N * Out);
+        const ys = f32(backend, offsetOf(backend, y), N * Out);
+        for (let i = 0; i < us.length; i++) ys[i] = us[i] > 0 ? us[i] : 0;
+      }
     }
     // outputs: [y] or [y, u] (u, the pre-activation, is saved for the gradient)
     return y ? [y, u] : [u];
@@ -152,9 +158,16 @@ function linearBwd(asm: AsmInstance) {
     const sc = new Scratch(backend);
     try {
       let g = offsetOf(backend, dy);
-      if (a.act === 'gelu' && u && N * Out > 0) {
+      if (a.act !== 'none' && u && N * Out > 0) {
         const du = sc.floats(N * Out);
-        asm.exports.geluBwd(offsetOf(backend, u), g, du, N * Out, asm.work);
+        if (a.act === 'gelu') asm.exports.geluBwd(offsetOf(backend, u), g, du, N * Out, asm.work);
+        else if (asm.exports.reluBwd) asm.exports.reluBwd(offsetOf(backend, u), g, du, N * Out);
+        else {
+          const us = f32(backend, offsetOf(backend, u), N * Out);
+          const gs = f32(backend, g, N * Out);
+          const ds = f32(backend, du, N * Out);
+          for (let i = 0; i < us.length; i++) ds[i] = us[i] > 0 ? gs[i] : 0;
+        }
         g = du;
       }
       const dxo = offsetOf(backend, dx);

@@ -8,6 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { AsmInstance } from './asm-module.js';
+import { RMS, registerRmsNormGradient, rmsNormKernels } from './rms-norm.js';
 import { offsetOf, type WasmBackendInternals } from './wasm-internals.js';
 
 export const K = {
@@ -22,6 +23,7 @@ export const K = {
   colSum: 'PretrainLabColSum',
   adamw: 'PretrainLabAdamW',
   sumSquares: 'PretrainLabSumSquares',
+  rmsNorm: RMS.fwd,
 } as const;
 
 const size = (s: number[]): number => s.reduce((a, b) => a * b, 1);
@@ -337,6 +339,7 @@ let gradientsRegistered = false;
 function registerGradients(): void {
   if (gradientsRegistered) return;
   gradientsRegistered = true;
+  registerRmsNormGradient();
   tf.registerGradient({
     kernelName: K.gelu,
     inputsToSave: ['x'],
@@ -389,6 +392,7 @@ export function registerFusedKernels(asm: AsmInstance): string[] {
     [K.colSum, makeColSum(asm) as tf.KernelFunc],
     [K.adamw, makeAdamW(asm) as unknown as tf.KernelFunc],
     [K.sumSquares, makeSumSquares(asm) as tf.KernelFunc],
+    ...rmsNormKernels(asm),
   ];
   registerOnWasm(kernels);
   registerGradients();

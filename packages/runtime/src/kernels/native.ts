@@ -264,6 +264,30 @@ export function loadNative(backend: WasmBackendInternals): NativeInstance | null
           return a.vocabCE!(h, table, bias, targets, isInt, M, V, C, dh, dt, db);
         }
       : undefined,
+    rmsNormFwd: a.rmsNormFwd
+      ? (x, w, y, rows, C, eps) => {
+          sync();
+          a.rmsNormFwd!(x, w, y, rows, C, eps);
+        }
+      : undefined,
+    rmsNormBwd: a.rmsNormBwd
+      ? (x, w, dy, dx, dw, rows, C, eps) => {
+          sync();
+          a.rmsNormBwd!(x, w, dy, dx, dw, rows, C, eps);
+        }
+      : undefined,
+    reluFwd: a.reluFwd
+      ? (x, y, n) => {
+          sync();
+          a.reluFwd!(x, y, n);
+        }
+      : undefined,
+    reluBwd: a.reluBwd
+      ? (x, dy, dx, n) => {
+          sync();
+          a.reluBwd!(x, dy, dx, n);
+        }
+      : undefined,
   };
   const sgemm: SgemmFn = exports.sgemm as SgemmFn;
   // A small real heap block, so that `work` is a valid pointer should anything write to it.

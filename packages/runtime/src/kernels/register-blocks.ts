@@ -75,7 +75,7 @@ function registerGradients(): void {
     gradFunc: (dys, saved, attrs) => {
       const a = attrs as unknown as { act: string; hasBias: boolean };
       const [x, w] = saved;
-      const u = a.act === 'gelu' ? saved[a.hasBias ? 3 : 2] : undefined;
+      const u = a.act !== 'none' ? saved[a.hasBias ? 3 : 2] : undefined;
       const dy = first(dys);
       const outs = run(BK.linearGrad, u ? { x, w, dy, u } : { x, w, dy }, attrs);
       const g: Record<string, () => tf.Tensor> = { x: () => outs[0], w: () => outs[1] };
