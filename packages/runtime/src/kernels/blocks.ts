@@ -136,7 +136,7 @@ function linearFwd(asm: AsmInstance) {
       else if (y) {
         const us = f32(backend, uo, N * Out);
         const ys = f32(backend, offsetOf(backend, y), N * Out);
-        for (let i = 0; i < us.length; i++) ys[i] = us[i] > 0 ? us[i] : 0;
+        for (let i = 0; i < us.length; i++) ys[i] = Math.max(us[i], 0);
       }
     }
     // outputs: [y] or [y, u] (u, the pre-activation, is saved for the gradient)
