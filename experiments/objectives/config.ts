@@ -14,8 +14,8 @@ export type Architecture = 'encoder' | 'decoder' | 'encoder-decoder';
 export const OBJECTIVES = {
   none: null,
   mlm: 'encoder',
-  // SpanBERT's masking (geometric spans of whole words, 80/10/10 per span) with the MLM loss;
-  // its span boundary objective is not a head of our BERT, so this row has none.
+  // SpanBERT's masking (geometric spans of whole words, 80/10/10 per span) with the MLM loss,
+  // plus the span boundary objective when the row has `sbo` (BERT's spanBoundary head).
   'span-masking': 'encoder',
   // MLM on ALBERT's encoder: factorized embeddings (albert.embeddingSize) and one block shared
   // by every layer; single-segment chunks, so no sentence-order prediction (the nsp experiment
@@ -45,6 +45,8 @@ export interface ObjectivesRow {
   dModel?: number;
   /** Decoder rows: the fraction of training chunks replaced by recall sequences (in-context.ts). */
   recall?: number;
+  /** 'span-masking' rows: add SpanBERT's span boundary objective (L = L_MLM + L_SBO). */
+  sbo?: boolean;
 }
 
 export const architectureOf = (r: ObjectivesRow): Architecture =>
@@ -119,7 +121,7 @@ export const defaults: ObjectivesConfig = {
     { name: 'no pretraining (decoder)', objective: 'none', architecture: 'decoder' },
     { name: 'no pretraining (encoder-decoder)', objective: 'none', architecture: 'encoder-decoder' },
     { name: 'BERT MLM (encoder)', objective: 'mlm' },
-    { name: 'SpanBERT span masking (encoder, no SBO)', objective: 'span-masking' },
+    { name: 'SpanBERT (encoder, span masking + SBO)', objective: 'span-masking', sbo: true },
     { name: 'ALBERT MLM (encoder, E32, shared layers)', objective: 'albert-mlm' },
     { name: 'ELECTRA (encoder)', objective: 'electra' },
     { name: 'causal LM (decoder)', objective: 'causal-lm' },
@@ -205,6 +207,8 @@ export function validate(c: ObjectivesConfig): void {
     if (names.has(r.name)) fail(`row '${r.name}' appears twice`);
     if (r.dModel !== undefined && !(posInt(r.dModel) && r.dModel % c.model.numHeads === 0))
       fail(`row '${r.name}': dModel must be a positive multiple of model.numHeads, got ${r.dModel}`);
+    if (r.sbo !== undefined && (r.objective !== 'span-masking' || typeof r.sbo !== 'boolean'))
+      fail(`row '${r.name}': sbo is true or false, on a 'span-masking' row only, got ${r.sbo}`);
     if (r.recall !== undefined && (architectureOf(r) !== 'decoder' || !(r.recall >= 0 && r.recall < 1)))
       fail(`row '${r.name}': recall is a fraction in [0, 1) of a decoder row's chunks, got ${r.recall}`);
     names.add(r.name);

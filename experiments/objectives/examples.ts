@@ -44,6 +44,8 @@ export interface EncoderBatch {
   mlmLabels: Int32Array;
   rows: number;
   T: number;
+  /** SpanBERT rows with `sbo`: the span boundary targets, indices into the batch's rows * T tokens. */
+  sbo?: { left: Int32Array; right: Int32Array; position: Int32Array; targets: Int32Array };
 }
 export interface DecoderBatch {
   kind: 'decoder';
@@ -131,6 +133,12 @@ export function batcher(
   ) => {
     const inputs = new Int32Array(rows * T);
     const labels = new Int32Array(rows * T);
+    const sbo = {
+      left: [] as number[],
+      right: [] as number[],
+      position: [] as number[],
+      targets: [] as number[],
+    };
     for (let r = 0; r < rows; r++) {
       const x = raw.subarray(r * T, (r + 1) * T);
       const e = spanBert(x, {
@@ -143,8 +151,26 @@ export function batcher(
       });
       inputs.set(e.inputs, r * T);
       labels.set(e.labels, r * T);
+      for (let k = 0; k < e.sbo.targetId.length; k++) {
+        sbo.left.push(r * T + e.sbo.leftBoundary[k]);
+        sbo.right.push(r * T + e.sbo.rightBoundary[k]);
+        sbo.position.push(e.sbo.relativePosition[k]);
+        sbo.targets.push(e.sbo.targetId[k]);
+      }
     }
-    return { inputs, labels };
+    const i32 = (x: number[]) => Int32Array.from(x);
+    return {
+      inputs,
+      labels,
+      sbo: row.sbo
+        ? {
+            left: i32(sbo.left),
+            right: i32(sbo.right),
+            position: i32(sbo.position),
+            targets: i32(sbo.targets),
+          }
+        : undefined,
+    };
   };
   const batch = (s: Int32Array, indices: ArrayLike<number>, seed: number, epoch: number): AnyBatch => {
     const rows = indices.length;
@@ -166,6 +192,7 @@ export function batcher(
         mlmLabels: m.labels,
         rows,
         T,
+        ...('sbo' in m && m.sbo ? { sbo: m.sbo } : {}),
       };
     }
     if (arch === 'decoder') {
@@ -218,7 +245,9 @@ export function trainingFlops(
       const g = cfg.electra;
       return 6 * (enc(g.numLayers, g.dFF) + masked * head + enc(nl, dFF) + tokens * (d * d + d));
     }
-    return 6 * (enc(nl, dFF) + tokens * embedProj + masked * head);
+    // SpanBERT's SBO head per span token: [h_l; h_r; p] (3d) -> d -> E, then the tied projection.
+    const sbo = b.sbo ? b.sbo.targets.length * (3 * d * d + d * E + E * vocabSize) : 0;
+    return 6 * (enc(nl, dFF) + tokens * embedProj + masked * head + sbo);
   }
   if (b.kind === 'decoder') {
     const tokens = b.rows * b.T;

@@ -201,17 +201,22 @@ describe('pnpm exp objectives --preset smoke', () => {
       ['no pretraining (encoder)', false, 'encoder'],
       ['ELECTRA (encoder)', true, 'encoder'],
       ['ALBERT MLM (encoder, E8, shared layers)', true, 'encoder'],
+      ['SpanBERT (encoder, span masking + SBO)', true, 'encoder'],
       ['causal LM + recall (decoder, d16)', true, 'decoder'],
       ['span corruption (encoder-decoder)', true, 'encoder-decoder'],
     ]);
     const trained = s.pretrain.filter((p: any) => p.steps > 0);
-    expect(trained).toHaveLength(4);
+    expect(trained).toHaveLength(5);
     // The same budget: every row within one step's cost of it.
     for (const p of trained) expect(Math.abs(p.extra.flops - 2e8)).toBeLessThanOrEqual(p.extra.flopsPerStep);
     expect(Object.keys(trained[0].finalLoss).sort()).toEqual(['disc', 'discAccuracy', 'mlm', 'val']);
+    // SpanBERT's row: MLM and SBO losses, both positive, the validation loss their sum.
+    const spanBert = trained.find((p: any) => p.variant.startsWith('SpanBERT')).finalLoss;
+    expect(spanBert.sbo).toBeGreaterThan(0);
+    expect(spanBert.val).toBeCloseTo(spanBert.mlm + spanBert.sbo, 4);
     // A probe of every row on spam; the decoder also prompted: spam at 0 and 1 shots, kv-recall at 1 and 4 pairs.
     const cells = s.results.map((x: any) => `${x.variant} | ${x.task} | ${x.method} ${x.trainExamples}`);
-    expect(cells.filter((c: string) => c.includes('probe'))).toHaveLength(5);
+    expect(cells.filter((c: string) => c.includes('probe'))).toHaveLength(6);
     expect(cells.filter((c: string) => c.includes('in-context')).sort()).toEqual([
       'causal LM + recall (decoder, d16) | kv-recall | in-context 1',
       'causal LM + recall (decoder, d16) | kv-recall | in-context 4',

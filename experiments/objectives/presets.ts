@@ -16,6 +16,7 @@ export const presets: Record<string, Preset<ObjectivesConfig>> = {
         { name: 'no pretraining (encoder)', objective: 'none', architecture: 'encoder' },
         { name: 'ELECTRA (encoder)', objective: 'electra' },
         { name: 'ALBERT MLM (encoder, E8, shared layers)', objective: 'albert-mlm' },
+        { name: 'SpanBERT (encoder, span masking + SBO)', objective: 'span-masking', sbo: true },
         { name: 'causal LM + recall (decoder, d16)', objective: 'causal-lm', recall: 0.25 },
         { name: 'span corruption (encoder-decoder)', objective: 'span-corruption' },
       ],

@@ -91,6 +91,7 @@ export async function objectivesGrid(
         architecture: architectureOf(r),
         dModel: r.dModel ?? cfg.model.dModel,
         recall: r.recall ?? 0,
+        sbo: r.sbo ?? false,
       },
     }),
     taskInfo: (t) =>

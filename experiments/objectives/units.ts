@@ -57,7 +57,9 @@ export function makeModel(
     }
     const albert =
       row.objective === 'albert-mlm' ? { embeddingSize: cfg.albert.embeddingSize, shareLayers: true } : {};
-    return { kind: 'bert', m: new BERT(resolveBERTConfig({ ...enc, nsp: false, ...albert }), seed) };
+    // SBO positions: a span is at most seqLen tokens, so every position has its row.
+    const sbo = row.sbo ? { spanBoundary: seqLen } : {};
+    return { kind: 'bert', m: new BERT(resolveBERTConfig({ ...enc, nsp: false, ...albert, ...sbo }), seed) };
   }
   if (arch === 'decoder')
     return {
@@ -114,8 +116,21 @@ function lossOf(
     };
   }
   if (model.kind !== 'bert') throw new Error(`an encoder batch for a ${model.kind} model`);
-  const out = model.m.pretrainLoss(batch, ctx);
-  return { loss: out.loss, parts: { mlm: out.mlmLoss } };
+  const t1 = (x: Int32Array) => tf.tensor1d(x, 'int32');
+  const spanBoundary = b.sbo
+    ? {
+        left: t1(b.sbo.left),
+        right: t1(b.sbo.right),
+        position: t1(b.sbo.position),
+        targets: t1(b.sbo.targets),
+      }
+    : null;
+  const out = model.m.pretrainLoss({ ...batch, spanBoundary }, ctx);
+  // An SBO row reports its SBO loss on every batch (0 on one whose spans all touch an end).
+  const sbo: Record<string, tf.Scalar> = spanBoundary
+    ? { sbo: out.sboLoss ?? (tf.scalar(0) as tf.Scalar) }
+    : {};
+  return { loss: out.loss, parts: { mlm: out.mlmLoss, ...sbo } };
 }
 
 /** Pretrain a row's model for the FLOP budget, from its checkpoint when interrupted. */
@@ -186,7 +201,7 @@ export async function pretrainRow(
   if (result.status === 'diverged')
     u.log(`${unit.label}: diverged (${result.divergence?.reason}); kept its last good checkpoint`);
   const finalLoss: Record<string, number> = { val: result.finalLoss.val };
-  for (const k of ['mlm', 'disc', 'discAccuracy'])
+  for (const k of ['mlm', 'sbo', 'disc', 'discAccuracy'])
     if (result.finalLoss[`val.${k}`] !== undefined) finalLoss[k] = result.finalLoss[`val.${k}`];
   return {
     status: result.status,

@@ -29,6 +29,7 @@
  *     cls.predictions.transform.LayerNorm.{weight,bias} [E]      when pretrainingHeads
  *     cls.predictions.bias                          [V]          when pretrainingHeads
  *     cls.seq_relationship.{weight [C, 2], bias}    when pretrainingHeads and nsp
+ *     cls.span_boundary.*                           SpanBERT's SBO head, when pretrainingHeads and spanBoundary (span-boundary.ts)
  *     classifier.{weight [C, numLabels], bias}      when numLabels > 0
  *
  * Pinned against tools/reference/bert.py (a plain-PyTorch copy of this architecture).
@@ -51,6 +52,7 @@ import {
 } from '@pretrain-lab/layers';
 import { ops, Rng } from '@pretrain-lab/runtime';
 import * as tf from '@tensorflow/tfjs';
+import { type SpanBoundaryBatch, SpanBoundaryHead } from './span-boundary.js';
 
 export interface BERTConfig {
   vocabSize: number;
@@ -79,6 +81,8 @@ export interface BERTConfig {
   embeddingSize: number;
   /** ALBERT's cross-layer sharing: one block's weights applied numLayers times. */
   shareLayers: boolean;
+  /** SpanBERT's span boundary objective: the longest span position it embeds; 0 = no SBO head. */
+  spanBoundary: number;
 }
 
 export type BERTRequired = 'vocabSize' | 'maxLen' | 'dModel' | 'numLayers' | 'numHeads';
@@ -94,6 +98,7 @@ export const BERT_DEFAULTS: Omit<BERTConfig, BERTRequired> = {
   numLabels: 0,
   embeddingSize: 0, // 0 means dModel
   shareLayers: false,
+  spanBoundary: 0,
 };
 
 const BERT_KEYS = new Set<string>([
@@ -126,6 +131,8 @@ export function resolveBERTConfig(partial: Partial<BERTConfig> & Pick<BERTConfig
     if (!Number.isInteger(cfg[key]) || cfg[key] < 1)
       throw new Error(`BERT config: ${key} must be a positive integer, got ${cfg[key]}`);
   }
+  if (!Number.isInteger(cfg.spanBoundary) || cfg.spanBoundary < 0)
+    throw new Error(`BERT config: spanBoundary must be an integer >= 0, got ${cfg.spanBoundary}`);
   if (!Number.isInteger(cfg.numLabels) || cfg.numLabels < 0)
     throw new Error(`BERT config: numLabels must be an integer >= 0, got ${cfg.numLabels}`);
   if (cfg.dModel % cfg.numHeads !== 0)
@@ -150,6 +157,9 @@ export function bertParamCount(c: BERTConfig): number {
     dense(C, C) + // pooler
     (c.pretrainingHeads ? dense(C, E) + 2 * E + c.vocabSize : 0) + // MLM transform, output bias (decoder tied)
     (c.pretrainingHeads && c.nsp ? dense(C, 2) : 0) +
+    (c.pretrainingHeads && c.spanBoundary > 0
+      ? c.spanBoundary * C + dense(3 * C, C) + norm + dense(C, E) + 2 * E + c.vocabSize
+      : 0) +
     (c.numLabels > 0 ? dense(C, c.numLabels) : 0);
   return embeddings + (c.shareLayers ? 1 : c.numLayers) * layer + (c.preNorm ? norm : 0) + heads;
 }
@@ -169,13 +179,16 @@ export interface BERTPretrainBatch {
    * 1 = isNext, Hugging Face checkpoints 0 = IsNext (flip when importing their NSP head).
    */
   nspLabels?: tf.Tensor1D | null;
+  /** SpanBERT's SBO targets (needs config spanBoundary > 0); omitted = no SBO loss. */
+  spanBoundary?: SpanBoundaryBatch | null;
 }
 
 export interface BERTPretrainLoss {
-  /** mlmLoss + nspLoss (or mlmLoss alone without NSP labels). */
+  /** mlmLoss + nspLoss + sboLoss (the ones the batch has labels for). */
   loss: tf.Scalar;
   mlmLoss: tf.Scalar;
   nspLoss: tf.Scalar | null;
+  sboLoss: tf.Scalar | null;
 }
 
 export interface BERTClassifyBatch {
@@ -301,6 +314,7 @@ export class BERT {
   readonly pooler: Linear;
   readonly mlmHead: BERTMLMHead | null;
   readonly nspHead: Linear | null;
+  readonly sboHead: SpanBoundaryHead | null;
   readonly classifier: Linear | null;
 
   constructor(
@@ -332,6 +346,10 @@ export class BERT {
       : null;
     this.nspHead =
       c.pretrainingHeads && c.nsp ? new Linear(this.params, 'cls.seq_relationship', c.dModel, 2) : null;
+    this.sboHead =
+      c.pretrainingHeads && c.spanBoundary > 0
+        ? new SpanBoundaryHead(this.params, 'cls.span_boundary', { ...c, maxSpanLength: c.spanBoundary })
+        : null;
     this.classifier = c.numLabels > 0 ? new Linear(this.params, 'classifier', c.dModel, c.numLabels) : null;
   }
 
@@ -413,7 +431,10 @@ export class BERT {
       throw new Error('NSP labels given, but this BERT has no NSP head (config nsp: false)');
     if (!this.mlmHead)
       throw new Error('this BERT has no MLM head (a fine-tuning model, pretrainingHeads: false)');
-    const [mlmLoss, nspLoss] = tf.tidy(() => {
+    if (batch.spanBoundary && !this.sboHead)
+      throw new Error('span boundary targets given, but this BERT has no SBO head (config spanBoundary: 0)');
+    const sbo = batch.spanBoundary && batch.spanBoundary.targets.size > 0 ? batch.spanBoundary : null;
+    const parts = tf.tidy(() => {
       const h = this.encode(batch.inputIds, batch.tokenTypeIds ?? null, batch.attentionMask ?? null, ctx); // [B, T, C]
       // Only the ~15% of positions with a label are projected onto the vocabulary: the loss is
       // the same as over all positions with the rest ignored, at a fraction of the cost.
@@ -425,11 +446,15 @@ export class BERT {
       const rows = tf.tensor1d(picked, 'int32');
       const hPicked = tf.gather(tf.reshape(h, [-1, C]), rows) as tf.Tensor2D; // [M, C]
       const mlm = this.mlmHead!.loss(hPicked, tf.gather(tf.reshape(batch.mlmLabels, [-1]), rows)); // over [M, V] logits
-      if (!batch.nspLabels) return [mlm];
-      return [mlm, ops.crossEntropy(this.nspLogits(h), batch.nspLabels)];
-    }) as tf.Scalar[];
-    const loss = nspLoss ? (tf.add(mlmLoss, nspLoss) as tf.Scalar) : tf.clone(mlmLoss);
-    return { loss, mlmLoss, nspLoss: nspLoss ?? null };
+      const out: Record<string, tf.Scalar> = { mlm };
+      if (batch.nspLabels) out.nsp = ops.crossEntropy(this.nspLogits(h), batch.nspLabels);
+      if (sbo) out.sbo = this.sboHead!.loss(h, sbo, this.embeddings.word.weight as tf.Tensor2D);
+      return out;
+    }) as Record<string, tf.Scalar>;
+    const { mlm: mlmLoss, nsp: nspLoss = null, sbo: sboLoss = null } = parts;
+    const extra = [nspLoss, sboLoss].filter((x): x is tf.Scalar => x !== null);
+    const loss = extra.length ? (tf.addN([mlmLoss, ...extra]) as tf.Scalar) : tf.clone(mlmLoss);
+    return { loss, mlmLoss, nspLoss, sboLoss };
   }
 
   /** Classification logits [B, numLabels]: dropout + dense on the pooled [CLS] output. */

@@ -14,7 +14,7 @@ export const OBJECTIVE_ROWS: Record<string, string> = {
   'none:decoder': 'no pretraining (decoder)',
   'none:encoder-decoder': 'no pretraining (encoder-decoder)',
   mlm: 'BERT MLM (encoder)',
-  'span-masking': 'SpanBERT span masking (encoder, no SBO)',
+  'span-masking': 'SpanBERT (encoder, span masking + SBO)',
   'albert-mlm': 'ALBERT MLM (encoder, E32, shared layers)',
   electra: 'ELECTRA (encoder)',
   'causal-lm': 'causal LM (decoder)',
