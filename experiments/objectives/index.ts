@@ -14,9 +14,9 @@ export const experiment: Experiment<ObjectivesConfig> = {
   grid: ablationUnits(objectivesGrid, {
     experiment: 'objectives',
     files: ['tokenizer.json'],
-    // Speeds of the committed default (results/objectives/2026-12-03T08-50-40Z-default, native
-    // kernels): 3e12 FLOPs a row in 70.5 s on average, 56 minutes for 45 pretrainings (and 9
-    // 'none' rows, which train nothing) and 54 rows of evaluations.
+    // Speeds of the committed default (results/objectives/2026-12-03T17-33-01Z-default, native
+    // kernels, T5 with fused RMSNorm/ReLU): 3e12 FLOPs a row in 52.8 s on average, 42 minutes for
+    // 45 pretrainings (and 9 'none' rows, which train nothing) and 54 rows of evaluations.
     cost: (c, backend) => {
       const slow = backendSlowdown(backend);
       return {
@@ -24,7 +24,7 @@ export const experiment: Experiment<ObjectivesConfig> = {
         pretrain: (r) =>
           r.objective === 'none'
             ? { flops: 0, seconds: 0 }
-            : { flops: c.pretrain.flops, seconds: (c.pretrain.flops / 4.26e10) * slow },
+            : { flops: c.pretrain.flops, seconds: (c.pretrain.flops / 5.68e10) * slow },
         evalSeconds: 3 * slow,
         speed: `the objectives default's speed of 2026-12-03 on the native kernels${slow > 1 ? ` /${slow} (backend ${backend})` : ''}`,
       };
